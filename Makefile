@@ -1,0 +1,64 @@
+# The verbs of pytorch-notes. Each target sets itself up: it creates .venv when missing and
+# installs the pinned set (ci/requirements.txt) when the pins or pyproject.toml changed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIN := ci/requirements.txt
+STAMP := $(VENV)/.stamp-$(shell cat $(PIN) pyproject.toml | sha256sum | cut -c1-16)
+NB ?=
+NOTEBOOK_JOBS ?= 2
+
+.PHONY: help setup run test lint unit check nbval lab execute site clean pins
+
+help:
+	@echo "make run      execute every notebook (timing report in build/timing/), build the site"
+	@echo "make test     lint, unit tests, notebook checks, strict nbval, site + browser check"
+	@echo "make lab      open JupyterLab on notebooks/"
+	@echo "make execute NB=01_tensors   sync a notebook with its .py and re-execute it in place"
+	@echo "make site     build the static site into build/site/"
+
+setup: $(STAMP)
+
+$(STAMP): $(PIN) pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check pip==26.3
+	$(PY) -m pip install -q -r $(PIN)
+	$(PY) -m pip install -q --no-deps -e .
+	@rm -f $(VENV)/.stamp-*
+	@touch $@
+
+run: $(STAMP)
+	$(PY) -m ci.run_notebooks $(if $(NB),$(NB),)
+
+test: lint unit check nbval
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+unit: $(STAMP)
+	$(PY) -m pytest tests -q -n 2
+
+check: $(STAMP)
+	$(PY) -m ci.check_notebooks
+	$(PY) -m ci.readme_table --check
+
+nbval: $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider --nbval --nbval-current-env \
+	  --nbval-sanitize-with ci/nbval_sanitize.cfg -n $(NOTEBOOK_JOBS) --dist loadfile \
+	  $(if $(NB),notebooks/$(NB).ipynb,notebooks/)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks
+
+execute: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make execute NB=01_tensors"; exit 2; }
+	$(PY) -m ci.execute $(NB)
+	$(PY) -m ci.readme_table
+
+pins: $(STAMP)
+	@{ sed -n '1,3p' $(PIN); $(PY) -m pip freeze --exclude-editable; } > $(PIN).new
+	mv $(PIN).new $(PIN)
+
+clean:
+	rm -rf build

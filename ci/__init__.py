@@ -1,0 +1,1 @@
+"""What CI runs: execute, check and catalogue the notebooks; build the site."""

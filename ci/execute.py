@@ -1,0 +1,104 @@
+"""The maintainer's loop: sync a notebook with its py:percent pair and re-execute it.
+
+    python -m ci.execute 01_tensors        # or: make execute NB=01_tensors
+
+The ``.py`` pair is the source (if the ``.ipynb`` was edited more recently, e.g. in
+JupyterLab without the jupytext extension, jupytext --sync brings the edit over first).
+The notebook is executed top to bottom in a fresh kernel with cwd ``notebooks/`` and
+written back with its real outputs, so execution counts read 1..n.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from ci.catalog import NOTEBOOKS
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def pair_of(name: str, folder: Path = NOTEBOOKS) -> tuple[Path, Path]:
+    """Return ``(py, ipynb)`` for a name like ``05_gru`` (or either file's path)."""
+    stem = Path(name).name.removesuffix(".ipynb").removesuffix(".py")
+    return folder / f"{stem}.py", folder / f"{stem}.ipynb"
+
+
+def sync(py: Path, ipynb: Path) -> None:
+    """Bring the newer of the pair over to the other (the ``.py`` wins a tie)."""
+    if not py.exists():
+        raise FileNotFoundError(f"{py} is missing: the py:percent file is the source")
+    if ipynb.exists() and ipynb.stat().st_mtime > py.stat().st_mtime:
+        edited = jupytext.read(ipynb)
+        jupytext.write(edited, py, fmt="py:percent")
+
+
+def coalesce_streams(nb: nbformat.NotebookNode) -> None:
+    """Merge consecutive stream chunks of one name: flush timing splits them."""
+    for cell in nb.cells:
+        merged: list = []
+        for out in cell.get("outputs", []):
+            prev = merged[-1] if merged else None
+            if (
+                out.output_type == "stream"
+                and prev is not None
+                and prev.output_type == "stream"
+                and prev.name == out.name
+            ):
+                prev.text += out.text
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell.outputs = merged
+
+
+def execute_pair(name: str, timeout: int = 900) -> Path:
+    """Sync, execute in a fresh kernel and write the ``.ipynb``; return its path."""
+    py, ipynb = pair_of(name)
+    sync(py, ipynb)
+    nb = jupytext.read(py)
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(py.parent)}},
+    )
+    try:
+        client.execute()
+    finally:
+        # Written even on failure, so the error can be read in place.
+        coalesce_streams(nb)
+        nbformat.write(nb, ipynb)
+    return ipynb
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Execute each named notebook in place; exit 1 at the first that fails."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", help="names like 01_tensors")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    args = parser.parse_args(argv)
+    for name in args.notebooks:
+        try:
+            path = execute_pair(name, args.timeout)
+        except CellExecutionError as err:
+            print(
+                f"{name}: a cell failed; the notebook holds the traceback\n{err}",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"executed {path.relative_to(NOTEBOOKS.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
