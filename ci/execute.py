@@ -58,9 +58,9 @@ def coalesce_streams(nb: nbformat.NotebookNode) -> None:
             cell.outputs = merged
 
 
-def execute_pair(name: str, timeout: int = 900) -> Path:
+def execute_pair(name: str, timeout: int = 900, folder: Path = NOTEBOOKS) -> Path:
     """Sync, execute in a fresh kernel and write the ``.ipynb``; return its path."""
-    py, ipynb = pair_of(name)
+    py, ipynb = pair_of(name, folder)
     sync(py, ipynb)
     nb = jupytext.read(py)
     nb.metadata["kernelspec"] = KERNELSPEC

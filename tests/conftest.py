@@ -1,0 +1,74 @@
+"""Shared fixtures: tiny notebooks written on the fly, and a headless matplotlib."""
+
+from __future__ import annotations
+
+import matplotlib
+import nbformat
+import pytest
+
+matplotlib.use("Agg")
+
+GOOD_PY = """# %% [markdown]
+# # 42 · Tiny · 小
+#
+# **What you will learn**
+# - Print a number and
+#   check it.
+# - Nothing else.
+#
+# **Prerequisites**: none; runs on CPU in about 3 s; uses CUDA when present.
+
+# %% tags=["parameters"]
+SEED = 0
+DEVICE = "auto"
+
+# %%
+print(SEED + 1)
+"""
+
+
+def make_notebook(cells, *, params=True, executed=True) -> nbformat.NotebookNode:
+    """Build a notebook from ``(kind, source)`` pairs, with a parameters cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    built = [
+        nbformat.v4.new_markdown_cell(
+            "# 42 · Tiny · 小\n\n**What you will learn**\n- Print a number."
+        )
+    ]
+    if params:
+        cell = nbformat.v4.new_code_cell('SEED = 0\nDEVICE = "auto"')
+        cell.metadata["tags"] = ["parameters"]
+        built.append(cell)
+    for kind, source in cells:
+        maker = (
+            nbformat.v4.new_code_cell
+            if kind == "code"
+            else nbformat.v4.new_markdown_cell
+        )
+        built.append(maker(source))
+    count = 0
+    for cell in built:
+        if cell.cell_type == "code" and executed:
+            count += 1
+            cell.execution_count = count
+    nb.cells = built
+    return nb
+
+
+@pytest.fixture
+def write_pair(tmp_path):
+    """Write ``42_tiny.ipynb`` and its py:percent pair in ``tmp_path``; return it."""
+    import jupytext
+
+    def _write(nb: nbformat.NotebookNode, name: str = "42_tiny"):
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        jupytext.write(nb, tmp_path / f"{name}.py", fmt="py:percent")
+        return path
+
+    return _write

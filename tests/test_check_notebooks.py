@@ -1,0 +1,134 @@
+"""check_notebooks flags each problem on its own line and exits non-zero."""
+
+import nbformat
+
+from ci import check_notebooks
+from tests.conftest import make_notebook
+
+
+def problems_of(path):
+    return check_notebooks.check_notebook(path)
+
+
+def with_output(nb, index, output):
+    nb.cells[index].outputs = [output]
+    return nb
+
+
+def test_a_clean_notebook_has_no_problems(write_pair):
+    nb = make_notebook([("code", "print(1)")])
+    with_output(nb, 2, nbformat.v4.new_output("stream", name="stdout", text="1\n"))
+    path = write_pair(nb)
+    assert problems_of(path) == []
+    assert check_notebooks.main([str(path.parent)]) == 0
+
+
+def test_stored_error_is_flagged_and_main_fails(write_pair, capsys):
+    nb = make_notebook([("code", "1 / 0")])
+    with_output(
+        nb,
+        2,
+        nbformat.v4.new_output(
+            "error", ename="ZeroDivisionError", evalue="division by zero", traceback=[]
+        ),
+    )
+    path = write_pair(nb)
+    assert problems_of(path) == ["cell 3: stored error output (ZeroDivisionError)"]
+    assert check_notebooks.main([str(path.parent)]) == 1
+    assert "42_tiny.ipynb: cell 3: stored error output" in capsys.readouterr().out
+
+
+def test_pair_out_of_sync_is_flagged(write_pair):
+    path = write_pair(make_notebook([("code", "x = 1")]))
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2].source = "x = 2"  # edited in the .ipynb only
+    nbformat.write(nb, path)
+    assert problems_of(path) == [
+        "out of sync with 42_tiny.py: cell 3 differs (run `make execute NB=42_tiny`)"
+    ]
+
+
+def test_missing_pair_is_flagged(write_pair):
+    path = write_pair(make_notebook([("code", "x = 1")]))
+    path.with_suffix(".py").unlink()
+    assert problems_of(path) == ["no py:percent pair 42_tiny.py"]
+
+
+def test_missing_parameters_cell_is_flagged(write_pair):
+    path = write_pair(make_notebook([("code", "x = 1")], params=False))
+    assert problems_of(path) == ["no cell tagged 'parameters'"]
+
+
+def test_parameters_cell_must_define_seed_and_device(write_pair):
+    nb = make_notebook([])
+    nb.cells[1].source = "SEED = 0\nLR = 0.1"
+    assert problems_of(write_pair(nb)) == ["the parameters cell does not define DEVICE"]
+
+
+def test_execution_counts_must_read_one_to_n(write_pair):
+    nb = make_notebook([("code", "x = 1"), ("code", "y = 2")])
+    nb.cells[2].execution_count, nb.cells[3].execution_count = 3, 2
+    assert problems_of(write_pair(nb)) == [
+        "execution counts are not 1..n: re-execute in a fresh kernel"
+    ]
+    unexecuted = make_notebook([("code", "x = 1")], executed=False)
+    assert "execution counts" in problems_of(write_pair(unexecuted))[0]
+
+
+def test_warning_on_stderr_is_flagged(write_pair):
+    nb = make_notebook([("code", "import warnings")])
+    with_output(
+        nb,
+        2,
+        nbformat.v4.new_output(
+            "stream",
+            name="stderr",
+            text="UserWarning: Detected call of lr_scheduler.step()",
+        ),
+    )
+    assert problems_of(write_pair(nb)) == ["cell 3: a warning on stderr: UserWarning"]
+
+
+def test_machine_paths_and_local_or_remote_images_are_flagged(write_pair):
+    nb = make_notebook(
+        [
+            ("markdown", "![diagram](https://example.org/gru.png)"),
+            ("markdown", '<img src="C:\\Users\\ROG\\Desktop\\x.jpg">'),
+            ("markdown", "![ours](figures/gru.svg)"),  # shipped in the repo: fine
+            ("code", "open('/home/someone/data.csv')"),
+        ]
+    )
+    with_output(
+        nb,
+        5,
+        nbformat.v4.new_output(
+            "stream", name="stdout", text="saved to /tmp/tmpabc/model.pt\n"
+        ),
+    )
+    assert problems_of(write_pair(nb)) == [
+        "cell 3: image from the network or a local disk",
+        "cell 4: source names a machine-specific path",
+        "cell 4: image from the network or a local disk",
+        "cell 6: source names a machine-specific path",
+        "cell 6: output shows a machine-specific path",
+    ]
+
+
+def test_size_budget(write_pair, monkeypatch):
+    path = write_pair(make_notebook([("code", "x = 1")]))
+    monkeypatch.setattr(check_notebooks, "MAX_NOTEBOOK_BYTES", 100)
+    assert "exceeds" in problems_of(path)[0]
+
+
+def test_kernelspec_language_is_required(write_pair):
+    nb = make_notebook([])
+    nb.metadata["kernelspec"].pop("language")
+    assert problems_of(write_pair(nb)) == [
+        "the kernelspec names no language (papermill needs it)"
+    ]
+
+
+def test_a_py_without_its_notebook_is_flagged(tmp_path, capsys):
+    (tmp_path / "05_gru.py").write_text("# %%\nx = 1\n")
+    assert check_notebooks.main([str(tmp_path)]) == 1
+    assert "05_gru.py: no executed .ipynb beside it" in capsys.readouterr().out

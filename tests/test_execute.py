@@ -1,0 +1,51 @@
+"""The maintainer's loop: the .py is executed in a fresh kernel into its .ipynb pair."""
+
+import os
+
+import jupytext
+import nbformat
+
+from ci.check_notebooks import check_notebook
+from ci.execute import coalesce_streams, execute_pair, sync
+from tests.conftest import GOOD_PY
+
+
+def test_execute_writes_outputs_in_order_and_passes_the_checks(tmp_path):
+    (tmp_path / "42_tiny.py").write_text(GOOD_PY)
+    path = execute_pair("42_tiny", folder=tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == [1, 2]
+    assert code[1].outputs[0].text == "1\n"
+    assert nb.metadata.kernelspec.language == "python"
+    assert check_notebook(path) == []
+
+
+def test_sync_brings_a_newer_ipynb_edit_into_the_py(tmp_path):
+    py, ipynb = tmp_path / "42_tiny.py", tmp_path / "42_tiny.ipynb"
+    py.write_text(GOOD_PY)
+    nb = jupytext.read(py)
+    nb.cells[-1].source = "print(SEED + 2)"  # edited in JupyterLab
+    nbformat.write(nb, ipynb)
+    os.utime(py, (1, 1))  # the .py is older
+    sync(py, ipynb)
+    assert "print(SEED + 2)" in py.read_text()
+
+
+def test_coalesce_merges_only_neighbouring_chunks_of_one_stream():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    new = nbformat.v4.new_output
+    cell.outputs = [
+        new("stream", name="stdout", text="a"),
+        new("stream", name="stdout", text="b\n"),
+        new("stream", name="stderr", text="c\n"),
+        new("stream", name="stdout", text="d\n"),
+    ]
+    nb.cells = [cell]
+    coalesce_streams(nb)
+    assert [(o.name, o.text) for o in cell.outputs] == [
+        ("stdout", "ab\n"),
+        ("stderr", "c\n"),
+        ("stdout", "d\n"),
+    ]
