@@ -1,0 +1,1016 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 09 · nn.Module Internals · 源码细节
+#
+# [← 08 Optimizers](08_optimizers.ipynb) | [Contents](../README.md)
+
+# %% [markdown]
+# **What you will learn**
+# - Trace how `nn.Module.__setattr__` sorts attributes into `_parameters`, `_buffers`
+#   and `_modules`, and which of them reach `state_dict`, `.to()` and the optimizer
+# - Verify the registration rules (`register_parameter`, `register_buffer`,
+#   `add_module`) by provoking each error the source raises
+# - Prove that `apply`, `train`/`eval`, `requires_grad_` and `zero_grad` recurse, and
+#   measure what they change: Dropout masks, BatchNorm statistics, gradients
+# - Capture activations and gradients with forward, forward-pre and full backward
+#   hooks, and check them against autograd
+# - Compare the 2019 source the note quotes with the installed PyTorch
+#
+# **Prerequisites**: [01 Tensors](01_tensors.ipynb) and
+# [02 MLP training](02_mlp_training.ipynb) (a model, a loss, `backward`, an optimizer);
+# runs on CPU in about 13 s; uses CUDA when present.
+#
+# The note's last chapter reads `torch/nn/modules/module.py` line by line. Every
+# `nn.Linear`, `nn.GRU` and LeNet of the earlier notebooks is an `nn.Module`, so the
+# few rules below explain why `model.parameters()` finds the weights, why
+# `model.eval()` changes the outputs and why a tensor stored on `self` sometimes does
+# not follow `model.to(device)`. We run every snippet the note gives, fix what no
+# longer holds and print the real source of the version installed here.
+
+# %%
+import inspect
+import warnings
+from collections import OrderedDict
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers import get_device, set_seed
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(f"torch {torch.__version__}")
+
+# %% tags=["parameters"]
+SEED = 0
+DEVICE = "auto"
+IN_FEATURES = 4  # width of the toy inputs
+HIDDEN = 8  # hidden width of the small MLPs
+NUM_CLASSES = 3
+BATCH_SIZE = 16
+DROPOUT_P = 0.5
+BN_MOMENTUM = 0.1  # nn.BatchNorm1d's default
+BN_SHIFT = 2.0  # mean of the BatchNorm inputs, so the running mean visibly moves
+NUM_TRAIN_STEPS = 12  # BatchNorm batches seen in train mode, then as many in eval
+FILL_VALUE = 1000.0  # the constant the note's apply() example writes
+SOURCE_LINES = 20  # how many lines of installed source to print at most
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+generator = set_seed(SEED)
+device = get_device(DEVICE)
+print(f"device: {device.type}")
+
+# %% [markdown]
+# The device line differs between machines; nothing below prints a device name, it
+# only asserts that tensors landed where `device` says.
+#
+# ## 1. 初始化 · `__init__`: the registries of a module
+#
+# ### 1.1 What an empty module holds
+#
+# The note lists the dictionaries `nn.Module.__init__` creates. We look at a fresh
+# `nn.Module()` instead of trusting the list: its instance `__dict__` is the state.
+
+# %%
+empty = nn.Module()
+state = vars(empty)
+registries = ["_parameters", "_buffers", "_modules"]
+hook_dicts = sorted(k for k in state if "hooks" in k and isinstance(state[k], dict))
+print({name: type(state[name]).__name__ for name in registries})
+print(f"{len(hook_dicts)} hook dicts, e.g.", hook_dicts[:4])
+assert all(state[name] == {} for name in registries) and state["training"] is True
+
+# %% [markdown]
+# Three registries, all empty, plus eleven hook dictionaries. `_backward_hooks` run
+# during the backward pass and `_forward_hooks` after `forward`; section 12 uses them.
+#
+# > **Erratum (勘误)** — the note wrote that `self._backward_hooks` and
+# > `self._forward_hooks` are "respectively the forward and the backward hooks", that
+# > the registries are `OrderedDict`s and that subclasses call `super.__init__()`; the
+# > order is the other way round (`_backward_hooks` fire in backward), the installed
+# > `_parameters`, `_buffers` and `_modules` are plain `dict`s (insertion-ordered since
+# > Python 3.7), there are now many more hook dicts (`_backward_pre_hooks`,
+# > `_forward_hooks_with_kwargs`, `_state_dict_pre_hooks`, ...), and the call is
+# > `super().__init__()`; the cell above shows it.
+#
+# ### 1.2 The installed `__init__`
+#
+# The note quotes `__init__` from PyTorch of 2019. Here is the part of today's source
+# that creates the state (the text depends on the torch version, so nbval ignores it).
+
+# %%
+def show_source(fn, start, limit=SOURCE_LINES):
+    """Print the def line of ``fn``, then ``limit`` source lines from ``start`` on."""
+    lines = inspect.getsource(fn).splitlines()
+    first = next(i for i, line in enumerate(lines) if start in line)
+    print("\n".join([lines[0], "    ...", *lines[first:first + limit]]))
+
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+show_source(nn.Module.__init__, start='super().__setattr__("training"')
+
+# %% [markdown]
+# Every attribute is set with `super().__setattr__` (plain `object.__setattr__`) to
+# skip the module's own `__setattr__`, which section 1.4 shows doing real work. The
+# facts we rely on are asserted separately, so they are checked on every run:
+
+# %%
+new_in_init = {"_non_persistent_buffers_set", "_backward_pre_hooks",
+               "_forward_hooks_with_kwargs", "_load_state_dict_post_hooks"}
+assert new_in_init <= set(state)
+assert "_non_persistent_buffers_set" in inspect.getsource(nn.Module.__init__)
+print(sorted(new_in_init))
+
+# %% [markdown]
+# Four of the attributes `__init__` sets today are absent from the note's quote.
+#
+# ### 1.3 Registering before `super().__init__()`
+#
+# The note's `register_parameter` example starts with `def __init__():`. We run it as
+# written, then with `self` but still without `super().__init__()`.
+
+# %%
+class NoSelf(nn.Module):
+    def __init__():  # the note's signature, on purpose
+        self.register_parameter("w", nn.Parameter(torch.ones(1)))  # noqa: F821
+
+
+class NoSuperInit(nn.Module):
+    def __init__(self):
+        self.register_parameter("w", nn.Parameter(torch.ones(1)))
+
+
+for cls in (NoSelf, NoSuperInit):
+    try:
+        cls()
+    except (TypeError, AttributeError) as err:
+        print(f"{cls.__name__}: {type(err).__name__}: {err}")
+
+# %% [markdown]
+# Without `self` Python refuses the call; with `self` but before
+# `super().__init__()`, `_parameters` does not exist yet and `register_parameter`
+# raises the `AttributeError` the note's excerpt describes.
+#
+# > **Erratum (勘误)** — the note wrote `def __init__(): self.register_parameter(...)`;
+# > a method needs `self`, and `super().__init__()` must run before anything is
+# > registered, otherwise `TypeError` / `AttributeError: cannot assign parameter before
+# > Module.__init__() call`; the cell above shows both.
+#
+# ### 1.4 `__setattr__` sorts what you assign
+#
+# `self.x = value` inside a module is not a plain assignment: `nn.Module.__setattr__`
+# looks at the type of `value`. We assign one of each kind and ask where it landed.
+
+# %%
+class ScaleShift(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(width))  # -> _parameters
+        self.shift = nn.Buffer(torch.zeros(width))  # -> _buffers
+        self.norm = nn.LayerNorm(width)  # -> _modules
+        self.offset = torch.zeros(width)  # plain tensor -> __dict__ only
+
+    def forward(self, x):
+        return self.norm(x) * self.scale + self.shift + self.offset
+
+
+def registry_of(module, name):
+    """Name the dict of ``module`` that holds the attribute ``name``."""
+    places = ["_parameters", "_buffers", "_modules"]
+    return next((p for p in places if name in getattr(module, p)), "__dict__")
+
+
+scale_shift = ScaleShift(IN_FEATURES)
+for name in ["scale", "shift", "norm", "offset"]:
+    print(f"{name:<7} -> {registry_of(scale_shift, name)}")
+
+# %% [markdown]
+# A `Parameter` goes to `_parameters`, a module to `_modules`, an `nn.Buffer` (or a
+# tensor passed to `register_buffer`) to `_buffers`; a plain tensor is stored like any
+# Python attribute. The difference matters: only registered tensors are seen by the
+# module's traversals. `.double()` casts `scale` and `shift` but not `offset`:
+
+# %%
+scale_shift.double()
+print({name: str(getattr(scale_shift, name).dtype).removeprefix("torch.")
+       for name in ["scale", "shift", "offset"]})
+print("state_dict keys:", list(scale_shift.state_dict()))
+assert scale_shift.offset.dtype == torch.float32
+assert "offset" not in scale_shift.state_dict()
+
+# %% [markdown]
+# `offset` stayed float32 and is missing from `state_dict`: it would not be saved, not
+# moved by `.to(device)` and its forward would fail on a GPU. Register such tensors as
+# buffers.
+#
+# ## 2. 前向传播 · `forward`
+#
+# The note quotes a `forward` that raises `NotImplementedError`. We call a module that
+# defines none, through `__call__` as one always should.
+
+# %%
+try:
+    nn.Module()(torch.ones(1))
+except NotImplementedError as err:
+    print(f"{type(err).__name__}: {err}")
+print("nn.Module.forward is", nn.Module.forward.__name__)
+
+# %% [markdown]
+# The default `forward` is now a module-level function `_forward_unimplemented` with
+# a message naming the class. Calling `model(x)` (not `model.forward(x)`) matters:
+# `__call__` runs the hooks of section 12 around `forward`.
+#
+# > **Erratum (勘误)** — the note's quoted `forward` puts `raise NotImplementedError`
+# > inside the unclosed docstring, so as printed it would raise nothing; the installed
+# > default is `_forward_unimplemented`, which raises `NotImplementedError: Module
+# > [Module] is missing the required "forward" function`; the cell above shows it.
+#
+# ## 3. 注册缓冲区 · `register_buffer`
+#
+# Buffers are tensors that belong to the module's state but are not trained, such as
+# BatchNorm's running mean. Today's `register_buffer` takes a third argument,
+# `persistent`, which the note's 2019 quote lacks. We register one of each kind.
+
+# %%
+class RunningStats(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.register_buffer("running_mean", torch.zeros(width))
+        self.register_buffer("cache", torch.zeros(width), persistent=False)
+
+
+stats = RunningStats(IN_FEATURES)
+print("named_buffers:", [name for name, _ in stats.named_buffers()])
+print("state_dict   :", list(stats.state_dict()))
+print("parameters   :", len(list(stats.parameters())))
+assert list(stats.state_dict()) == ["running_mean"]
+
+# %% [markdown]
+# Both buffers are listed by `named_buffers()`, neither is a parameter, and only the
+# persistent one is saved in `state_dict`.
+#
+# ### 3.1 The installed `register_buffer`
+#
+# The signature and the first checks of the current source (version-dependent text,
+# ignored by nbval; the facts are asserted in the next cell):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+show_source(nn.Module.register_buffer, start='if "_buffers" not in')
+
+# %%
+sig = inspect.signature(nn.Module.register_buffer)
+assert sig.parameters["persistent"].default is True
+assert "_six" not in inspect.getsource(nn.Module.register_buffer)
+try:
+    import torch._six  # noqa: F401 - the module the note's source imports
+except ModuleNotFoundError as err:
+    print(f"{type(err).__name__}: {err}")
+print("register_buffer", sig)
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note's `register_buffer(self, name, tensor)` checks the
+# > name with `torch._six.string_classes`; `torch._six` was removed in PyTorch 2.0
+# > (the check is now `isinstance(name, str)`) and the signature gained
+# > `persistent=True`, whose `False` keeps a buffer out of `state_dict`; the cells
+# > above show both.
+#
+# ## 4. 注册参数 · `register_parameter`
+#
+# ### 4.1 The note's example, repaired
+#
+# The note registers a parameter named `"test param"` (with a space), prints
+# `net.parameters()` and then says to look at it with `named_buffers()`. We run the
+# repaired class and print the type of `parameters()` instead of its repr, which would
+# show a memory address.
+
+# %%
+class TestParam(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_parameter("test param", nn.Parameter(torch.tensor([2.0])))
+
+
+test_param = TestParam()
+print("parameters() is a", type(test_param.parameters()).__name__)
+for name, param in test_param.named_parameters():
+    print(f"named_parameters: {name!r} {param.tolist()}")
+print("named_buffers   :", list(test_param.named_buffers()))
+print("getattr         :", getattr(test_param, "test param").tolist())
+
+# %% [markdown]
+# A space is accepted (only `.` and the empty string are refused), so the parameter
+# can only be reached with `getattr`; it is found by `named_parameters()`, while
+# `named_buffers()` is empty.
+#
+# > **Erratum (勘误)** — the note wrote "use `self.named_buffers()` to see the
+# > registered buffer" after `register_parameter`, and `print(net.parameters())`;
+# > a registered parameter is listed by `named_parameters()` (`named_buffers()` is
+# > empty), and `parameters()` returns a generator whose repr is an address, not the
+# > parameters (iterate it or wrap it in `list`); the cell above shows it.
+#
+# ### 4.2 Every error `register_parameter` raises
+#
+# The note's excerpt shows two checks and elides the rest. We provoke each one; a
+# non-leaf tensor is tried twice, as a plain tensor and as a `Parameter` that an
+# in-place operation turned into a non-leaf.
+
+# %%
+leaf = torch.ones(2, requires_grad=True)
+non_leaf_param = nn.Parameter(torch.ones(2), requires_grad=False)
+non_leaf_param.mul_(leaf)  # a Parameter with a grad_fn
+cases = {  # label: (name, value, expected error)
+    "name with '.'": ("a.b", nn.Parameter(torch.ones(1)), KeyError),
+    "empty name": ("", nn.Parameter(torch.ones(1)), KeyError),
+    "existing attribute": ("training", nn.Parameter(torch.ones(1)), KeyError),
+    "name not a str": (3, nn.Parameter(torch.ones(1)), TypeError),
+    "plain non-leaf tensor": ("w", leaf * 2, TypeError),
+    "non-leaf Parameter": ("w", non_leaf_param, ValueError),
+}
+for label, (name, value, expected) in cases.items():
+    try:
+        nn.Module().register_parameter(name, value)
+    except (KeyError, TypeError, ValueError) as err:
+        assert type(err) is expected, label
+        print(f"{label:<22}{type(err).__name__}: {str(err)[:58]}")
+
+# %% [markdown]
+# The name is checked first (`KeyError` for `.`, `""` or a taken attribute), then the
+# type: a non-leaf plain tensor fails the `isinstance(param, Parameter)` test with a
+# `TypeError`, so the `ValueError` about non-leaf tensors that the note quotes is only
+# reachable for a `Parameter` that acquired a `grad_fn`.
+#
+# > **Erratum (勘误)** — the note's excerpt suggests that registering a non-leaf
+# > tensor raises `ValueError: Cannot assign non-leaf Tensor to parameter`; a plain
+# > non-leaf tensor (such as `w * 2`) is refused earlier with `TypeError: cannot assign
+# > 'torch.FloatTensor' object to parameter 'w' (torch.nn.Parameter or None
+# > required)`, and the `ValueError` appears only for a `Parameter` with a `grad_fn`;
+# > the cell above shows both.
+#
+# `nn.Parameter(x * 2)` never has a `grad_fn`: it detaches its data and is a fresh
+# leaf.
+
+# %%
+assert nn.Parameter(leaf * 2).is_leaf
+module = nn.Module()
+module.register_parameter("w", nn.Parameter(leaf * 2))
+print("registered:", [name for name, _ in module.named_parameters()])
+
+# %% [markdown]
+# Wrapping a computed tensor in `nn.Parameter` is accepted because the wrapper is a
+# new leaf that no longer depends on `leaf`; as the error message says, to keep the
+# dependence compute the value in `forward`.
+#
+# ## 5. 添加子模块 · `add_module`
+#
+# `add_module(name, module)` is what `self.name = module` calls underneath; it also
+# accepts names that are not identifiers. We run the note's class as written, with a
+# child named `"second linear"` and a `forward` that returns `None`.
+
+# %%
+class TwoLinears(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+        self.add_module("second linear", module=nn.Linear(1, 2))
+
+    def forward(self):
+        return None
+
+
+two_linears = TwoLinears()
+for name, child in two_linears.named_children():
+    print(f"{name!r:<16} {child}")
+print("state_dict:", list(two_linears.state_dict()))
+print("forward returns", two_linears())
+
+# %% [markdown]
+# The space is accepted and the child is saved under `"second linear.weight"`, but
+# `two_linears.second linear` is a syntax error; only `getattr` reaches it. A `.` in
+# the name is refused:
+
+# %%
+second = getattr(two_linears, "second linear")
+assert second is two_linears._modules["second linear"]
+try:
+    two_linears.add_module("third.linear", nn.Linear(1, 1))
+except KeyError as err:
+    print(f"{type(err).__name__}: {err}")
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note's `add_module("second linear", ...)` example uses a
+# > name with a space and a `forward(self)` that takes no input and returns `None`;
+# > the space is accepted but the child is then reachable only via
+# > `getattr(model, "second linear")`, and such a model computes nothing; use
+# > identifier names and a `forward(self, x)` that returns a tensor; the cells above
+# > show it.
+#
+# The note also says that, because the registry is ordered, layers "must be added in
+# order". The order of `_modules` only decides iteration (printing, `children()`,
+# `state_dict`); the computation is whatever `forward` says, except in `nn.Sequential`,
+# whose `forward` iterates its children. A module registered in reverse works:
+
+# %%
+class ReversedRegistration(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(HIDDEN, NUM_CLASSES)  # used second, registered first
+        self.body = nn.Linear(IN_FEATURES, HIDDEN)
+
+    def forward(self, x):
+        return self.head(F.relu(self.body(x)))
+
+
+reversed_model = ReversedRegistration()
+X = torch.randn(BATCH_SIZE, IN_FEATURES, generator=generator)
+print("children:", [name for name, _ in reversed_model.named_children()])
+print("output shape:", tuple(reversed_model(X).shape))
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note wrote that since `_modules` is an `OrderedDict`
+# > "operations must be added in order"; registration order only fixes the order of
+# > iteration, and `forward` defines the computation (only `nn.Sequential` runs its
+# > children in registration order); the cell above shows it.
+#
+# ## 6. 递归施加函数 · `apply`
+#
+# The note says `apply(fn)` applies `fn` to "all first-generation children". We trace
+# every call on a two-level model to see which modules are visited and in what order.
+
+# %%
+nested = nn.Sequential(OrderedDict(
+    encoder=nn.Sequential(OrderedDict(fc=nn.Linear(IN_FEATURES, HIDDEN),
+                                      act=nn.ReLU())),
+    head=nn.Linear(HIDDEN, NUM_CLASSES),
+))
+names = {mod: name or "(root)" for name, mod in nested.named_modules()}
+visits = []
+nested.apply(lambda mod: visits.append(names[mod]))
+print("apply        :", visits)
+print("named_modules:", list(names.values()))
+
+# %% [markdown]
+# All five modules are visited, the grandchildren `encoder.fc` and `encoder.act`
+# included, and every module comes after its descendants: a post-order traversal
+# (`for child in self.children(): child.apply(fn)`, then `fn(self)`). `named_modules`
+# walks the same tree in pre-order. The check below asserts the post-order property
+# for every pair.
+
+# %%
+for name in visits:
+    descendants = [d for d in visits if d.startswith(name + ".") or name == "(root)"]
+    assert all(visits.index(d) < visits.index(name) for d in descendants if d != name)
+assert visits == ["encoder.fc", "encoder.act", "encoder", "head", "(root)"]
+print("post-order holds for", len(visits), "modules")
+
+# %% [markdown]
+# The tree with the two orders, drawn:
+
+# %%
+positions = {"(root)": (2.2, 2.0), "encoder": (1.2, 1.0), "head": (3.2, 1.0),
+             "encoder.fc": (0.3, 0.0), "encoder.act": (2.1, 0.0)}
+pre_order = list(names.values())
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for name, (x, y) in positions.items():
+    if name != "(root)":
+        parent = name.rpartition(".")[0] or "(root)"
+        ax.plot(*zip(positions[parent], (x, y), strict=True), color="0.6", zorder=1)
+    label = (f"{name}\napply #{visits.index(name) + 1}\n"
+             f"named_modules #{pre_order.index(name) + 1}")
+    ax.text(x, y, label, ha="center", va="center", fontsize=8, zorder=2,
+            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.4"})
+ax.set(xlim=(-0.4, 4.0), ylim=(-0.5, 2.5), title="apply visits children before parents")
+ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# The leaves are numbered first by `apply` and last by `named_modules`.
+#
+# > **Erratum (勘误)** — the note wrote that `apply` applies `fn` to "all
+# > first-generation sub-modules of the current module"; it recurses through every
+# > descendant and calls `fn` on the module itself last (post-order), as the trace
+# > above shows.
+#
+# ### 6.1 The note's initialisation example
+#
+# The note fills every `nn.Linear` weight with 1000 through `.data` and returns `True`
+# from `fn`. The current idiom writes under `torch.no_grad()` with `nn.init`; the
+# return value of `fn` is ignored, and `apply` returns the module itself.
+
+# %%
+@torch.no_grad()
+def fill_linear(module):
+    if isinstance(module, nn.Linear):
+        nn.init.constant_(module.weight, FILL_VALUE)
+
+
+assert nested.apply(fn=fill_linear) is nested
+filled = {name: module.weight.unique().tolist()
+          for name, module in nested.named_modules() if isinstance(module, nn.Linear)}
+print(filled)
+assert all(values == [FILL_VALUE] for values in filled.values())
+
+# %% [markdown]
+# Both linear layers were filled, the nested `encoder.fc` as well, so "first
+# generation only" cannot be right. The keyword `fn=` in the note is fine: it is the
+# parameter's name. Writing through `.data` also works, but it hides the write from
+# autograd; `torch.no_grad()` is the supported way.
+#
+# ## 7. 设备与精度 · `to`, `cuda`, `cpu`, `float`, `double`
+#
+# These methods all go through `Module._apply(fn)`, which converts every parameter and
+# buffer (recursively). We use a model with a BatchNorm, because it owns an integer
+# buffer, `num_batches_tracked`.
+
+# %%
+bn_model = nn.Sequential(nn.Linear(IN_FEATURES, HIDDEN), nn.BatchNorm1d(HIDDEN))
+
+
+def dtypes(module):
+    """Map each parameter and buffer name to its dtype, without the torch. prefix."""
+    tensors = [*module.named_parameters(), *module.named_buffers()]
+    return {name: str(t.dtype).removeprefix("torch.") for name, t in tensors}
+
+
+bn_model.double()
+print(dtypes(bn_model))
+assert bn_model[1].num_batches_tracked.dtype == torch.int64
+
+# %% [markdown]
+# `.double()` cast every floating-point parameter and buffer to float64 and left the
+# integer counter alone. `.to(dtype)` follows the same rule and refuses a non-floating
+# target dtype:
+
+# %%
+try:
+    bn_model.to(torch.int32)
+except TypeError as err:
+    print(f"{type(err).__name__}: {err}")
+bn_model.float().to(device)
+tensors = [*bn_model.parameters(), *bn_model.buffers()]
+assert all(t.device.type == device.type for t in tensors)
+assert bn_model[0].weight.dtype == torch.float32
+assert bn_model.cpu() is bn_model and bn_model[0].weight.device.type == "cpu"
+bn_model.to(device)
+if device.type == "cuda":  # .cuda() is .to("cuda"); only call it where CUDA exists
+    assert bn_model.cuda() is bn_model
+print(f"{len(tensors)} tensors on the chosen device, float32 again")
+
+# %% [markdown]
+# `to(device)` moved all seven tensors (four parameters, three buffers); `cuda()` and
+# `cpu()` are the same operation with a fixed target, and every one of them returns
+# the module itself, so `model = model.to(device)` and `model.to(device)` are equal.
+#
+# > **Erratum (勘误)** — the note wrote `devie = torch.device('cuda')` followed by
+# > `model.to(device)`; the variable is misspelled, so the call raises `NameError` in
+# > a fresh session or silently uses some older `device`; write `device =
+# > get_device(...)` once and pass it everywhere, as the cell above does. The quoted
+# > `to` also says "only accepts floating point dtypes"; today it accepts complex ones
+# > too, as the message above shows.
+#
+# ## 8. 状态字典 · `state_dict` and `load_state_dict`
+#
+# `state_dict()` walks the module tree and collects parameters and persistent buffers
+# under dotted names. We list it for the BatchNorm model, which owns buffers as well
+# as parameters.
+
+# %%
+state_dict = bn_model.state_dict()
+for name, tensor in state_dict.items():
+    print(f"{name:<22} {tuple(tensor.shape)!s:<6} requires_grad={tensor.requires_grad}")
+assert "1.running_mean" in state_dict and "1.num_batches_tracked" in state_dict
+
+# %% [markdown]
+# The three BatchNorm buffers are saved next to the weights, and the tensors are
+# detached (`keep_vars=False`), so `requires_grad` is `False`.
+#
+# So the note's claim that only layers with trainable parameters are saved (corrected
+# in [02 MLP training](02_mlp_training.ipynb)) does not hold: a BatchNorm's statistics
+# travel with the checkpoint.
+#
+# ### 8.1 Loading, strictly and not
+#
+# A checkpoint with a missing key and an unexpected one makes `load_state_dict` fail
+# when `strict=True` (the default):
+
+# %%
+checkpoint = dict(state_dict)
+del checkpoint["0.bias"]
+checkpoint["extra.weight"] = torch.zeros(1)
+fresh = nn.Sequential(nn.Linear(IN_FEATURES, HIDDEN), nn.BatchNorm1d(HIDDEN))
+try:
+    fresh.load_state_dict(checkpoint)
+except RuntimeError as err:
+    print(f"{type(err).__name__}: {err}")
+
+# %% [markdown]
+# With `strict=False` the matching keys are loaded and the mismatches are returned as
+# a named tuple, `_IncompatibleKeys(missing_keys, unexpected_keys)`:
+
+# %%
+result = fresh.load_state_dict(checkpoint, strict=False)
+print(type(result).__name__, result._fields)
+print("missing   :", result.missing_keys)
+print("unexpected:", result.unexpected_keys)
+torch.testing.assert_close(fresh[0].weight, bn_model[0].weight.cpu())
+assert result.missing_keys == ["0.bias"] and result.unexpected_keys == ["extra.weight"]
+
+# %% [markdown]
+# The weight was copied and `0.bias` kept its fresh initialisation. (`fresh` lives on
+# the CPU; `load_state_dict` copies values across devices.)
+#
+# ### 8.2 The recursion, and a warning it provokes today
+#
+# The note's quoted `state_dict` recurses with
+# `module.state_dict(destination, prefix + name + '.', keep_vars=keep_vars)`. Passing
+# `destination` and `prefix` positionally is now deprecated; we provoke the warning
+# on purpose and print it, then call with keywords, which is silent.
+
+# %%
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    bn_model[1].state_dict(OrderedDict(), "1.")
+for warning in caught:
+    print(f"{warning.category.__name__}: {str(warning.message).split('. ')[0]}")
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    keys = list(bn_model[1].state_dict(prefix="1.").keys())
+print(keys)
+
+# %% [markdown]
+# With keywords the child writes its keys under the prefix its parent gives it; that
+# is how the dotted names of the previous cells arise.
+#
+# > **Erratum (勘误)** — the note's quoted `state_dict(self, destination=None,
+# > prefix='', keep_vars=False)` recurses with positional arguments; today the
+# > signature is `state_dict(self, *args, destination=None, prefix='',
+# > keep_vars=False)` and positional use raises a `FutureWarning`; the cell above
+# > shows it.
+#
+# ## 9. 遍历 · `parameters`, `named_parameters`, `children`, `modules`
+#
+# The note says `recurse` decides whether `named_parameters` visits "the children's
+# children". We compare `recurse=True` and `recurse=False` on the `ScaleShift` module,
+# which owns one parameter itself and two inside its child `norm`.
+
+# %%
+print("recurse=True :", [name for name, _ in scale_shift.named_parameters()])
+print("recurse=False:",
+      [name for name, _ in scale_shift.named_parameters(recurse=False)])
+assert [name for name, _ in scale_shift.named_parameters(recurse=False)] == ["scale"]
+
+# %% [markdown]
+# `recurse=False` yields only the module's own parameters, none of its direct
+# children's.
+#
+# > **Erratum (勘误)** — the note wrote that `recurse` decides "whether to traverse
+# > the sub-modules of sub-modules"; `recurse=False` skips every sub-module, children
+# > included, and yields only the parameters registered on the module itself; the cell
+# > above shows it.
+#
+# ### 9.1 Children versus modules, and shared modules
+#
+# `children()` yields direct sub-modules, `modules()` all of them (self first). When
+# one layer is used twice, every traversal yields it once, which is what an optimizer
+# needs; `remove_duplicate=False` shows the second occurrence.
+
+# %%
+shared = nn.Linear(HIDDEN, HIDDEN)
+tied = nn.Sequential(nn.Linear(IN_FEATURES, HIDDEN), shared, nn.ReLU(), shared)
+print("named_children:", [n for n, _ in tied.named_children()])
+print("named_modules :", [n for n, _ in tied.named_modules()])
+print("  no dedup    :", [n for n, _ in tied.named_modules(remove_duplicate=False)])
+print("parameters    :", len(list(tied.parameters())), "| state_dict keys:",
+      len(tied.state_dict()))
+assert len(list(tied.parameters())) == 4 and len(tied.state_dict()) == 6
+
+# %% [markdown]
+# Position `3` is missing from every traversal because it is the same object as `1`;
+# the optimizer therefore updates the shared weight once. `state_dict` still stores it
+# under both names (six keys), so a checkpoint loads into either position.
+#
+# ## 10. 训练与评估模式 · `train` and `eval`
+#
+# `train(mode)` sets `self.training` and recurses over `children()`; `eval()` is
+# `train(False)`. Only some layers read the flag. We measure the two common ones on
+# the device, starting with Dropout.
+
+# %%
+dropout_mlp = nn.Sequential(nn.Linear(IN_FEATURES, HIDDEN), nn.Dropout(DROPOUT_P))
+dropout_mlp.to(device)
+X = torch.randn(BATCH_SIZE, IN_FEATURES, generator=generator).to(device)
+with torch.no_grad():
+    pre = dropout_mlp[0](X)  # what Dropout receives
+    y_train, y_eval = dropout_mlp.train()(X), dropout_mlp.eval()(X)
+kept = y_train != 0
+torch.testing.assert_close(y_train[kept], pre[kept] / (1 - DROPOUT_P))
+torch.testing.assert_close(y_eval, pre)
+assert not torch.equal(y_train, y_eval)
+print(f"train: {1 - kept.float().mean().item():.2f} of activations zeroed, "
+      f"the rest scaled by {1 / (1 - DROPOUT_P):.1f}; eval: identity")
+
+# %% [markdown]
+# In train mode Dropout zeroes about `DROPOUT_P` of the activations and scales the
+# survivors by `1 / (1 - p)` (the asserts rebuild that from scratch); in eval mode it
+# passes its input through, so the outputs differ.
+#
+# ### 10.1 BatchNorm: batch statistics in train, running statistics in eval
+#
+# In train mode `BatchNorm1d` normalises with the batch mean and (biased) variance and
+# updates its running estimates,
+# $\hat\mu \leftarrow (1-m)\,\hat\mu + m\,\mu_B$ and
+# $\hat\sigma^2 \leftarrow (1-m)\,\hat\sigma^2 + m\,\frac{n}{n-1}\sigma_B^2$;
+# in eval mode it uses the running estimates and leaves them alone. We check both
+# formulas on one batch.
+
+# %%
+bn = nn.BatchNorm1d(IN_FEATURES, momentum=BN_MOMENTUM).to(device)
+X = (torch.randn(BATCH_SIZE, IN_FEATURES, generator=generator) + BN_SHIFT).to(device)
+mean0, var0 = bn.running_mean.clone(), bn.running_var.clone()
+y_train = bn.train()(X)
+expected_mean = (1 - BN_MOMENTUM) * mean0 + BN_MOMENTUM * X.mean(0)
+expected_var = (1 - BN_MOMENTUM) * var0 + BN_MOMENTUM * X.var(0, correction=1)
+torch.testing.assert_close(bn.running_mean, expected_mean)
+torch.testing.assert_close(bn.running_var, expected_var)
+normalised = (X - X.mean(0)) / torch.sqrt(X.var(0, correction=0) + bn.eps)
+torch.testing.assert_close(y_train, normalised * bn.weight + bn.bias)
+print("train: running_mean", [f"{v:.4f}" for v in bn.running_mean.tolist()])
+
+# %% [markdown]
+# The updated running mean has moved a tenth of the way (`momentum`) towards the
+# batch mean, and the output matches the batch-statistics formula. Now eval:
+
+# %%
+frozen_mean = bn.running_mean.clone()
+with torch.no_grad():
+    y_eval = bn.eval()(X)
+torch.testing.assert_close(bn.running_mean, frozen_mean)
+normalised = (X - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps)
+torch.testing.assert_close(y_eval, normalised * bn.weight + bn.bias)
+assert not torch.allclose(y_train, y_eval)
+print(f"max |train - eval| output difference: {(y_train - y_eval).abs().max():.4f}")
+
+# %% [markdown]
+# Same input, different outputs: eval mode normalised with the running estimates,
+# which still sit far from this batch's statistics, and did not update them.
+#
+# Over several batches the difference is easy to see: the running mean climbs towards
+# the data's mean (`BN_SHIFT`) only while the module is in train mode.
+
+# %%
+bn = nn.BatchNorm1d(IN_FEATURES, momentum=BN_MOMENTUM).to(device)
+trace, modes = [], ["train"] * NUM_TRAIN_STEPS + ["eval"] * NUM_TRAIN_STEPS
+with torch.no_grad():
+    for mode in modes:
+        bn.train(mode == "train")
+        batch = torch.randn(BATCH_SIZE, IN_FEATURES, generator=generator) + BN_SHIFT
+        bn(batch.to(device))
+        trace.append(bn.running_mean.mean().item())
+assert trace[NUM_TRAIN_STEPS:] == [trace[NUM_TRAIN_STEPS - 1]] * NUM_TRAIN_STEPS
+print(f"running mean after train: {trace[NUM_TRAIN_STEPS - 1]:.4f}, "
+      f"after eval: {trace[-1]:.4f}; batches counted: {bn.num_batches_tracked.item()}")
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.5))
+steps = range(1, len(trace) + 1)
+ax.plot(steps, trace, marker="o", markersize=3, label="running mean (feature avg)")
+ax.axhline(BN_SHIFT, color="0.5", linestyle="--", label=f"data mean = {BN_SHIFT}")
+ax.axvspan(NUM_TRAIN_STEPS + 0.5, len(trace) + 0.5, color="0.9", label="eval mode")
+ax.set(xlabel="batch", ylabel="running mean", title="BatchNorm updates only in train()")
+ax.legend(loc="lower right")
+plt.show()
+
+# %% [markdown]
+# The curve rises while training and is flat in the grey eval region; the counter
+# `num_batches_tracked` also stopped at `NUM_TRAIN_STEPS`.
+#
+# `train()` recurses like `apply`: one call on the root sets the flag everywhere.
+
+# %%
+nested.eval()
+assert not any(module.training for module in nested.modules())
+nested.train()
+print({name or "(root)": module.training for name, module in nested.named_modules()})
+
+# %% [markdown]
+# All five modules follow the root's mode.
+#
+# ## 11. 冻结与梯度清零 · `requires_grad_` and `zero_grad`
+#
+# ### 11.1 Freezing a layer
+#
+# `Module.requires_grad_(False)` calls `p.requires_grad_(False)` on every parameter
+# of the module and its descendants. We freeze the first layer of a small MLP, run one
+# backward pass and look at the gradients.
+
+# %%
+model = nn.Sequential(nn.Linear(IN_FEATURES, HIDDEN), nn.ReLU(),
+                      nn.Linear(HIDDEN, NUM_CLASSES)).to(device)
+model[0].requires_grad_(False)
+X = torch.randn(BATCH_SIZE, IN_FEATURES, generator=generator).to(device)
+y = torch.randint(0, NUM_CLASSES, (BATCH_SIZE,), generator=generator).to(device)
+loss_fn = nn.CrossEntropyLoss()
+loss_fn(model(X), y).backward()
+for name, param in model.named_parameters():
+    grad = "None" if param.grad is None else f"norm {param.grad.norm():.4f}"
+    print(f"{name:<9} requires_grad={param.requires_grad!s:<5} grad {grad}")
+assert model[0].weight.grad is None and model[2].weight.grad is not None
+
+# %% [markdown]
+# The frozen layer received no gradient at all (not even zeros); an optimizer built
+# from `filter(lambda p: p.requires_grad, model.parameters())` would not touch it.
+#
+# > **Erratum (勘误)** — the note calls the method `requires_grad()` and says it "is
+# > controlled per single module"; there is no `Module.requires_grad()`, the method is
+# > `requires_grad_` (in place, returns the module), and it recurses over all
+# > parameters of the module's subtree; the cell above shows it.
+
+# %%
+assert not hasattr(nn.Module, "requires_grad") and hasattr(nn.Module, "requires_grad_")
+model.requires_grad_(True)
+print("trainable again:", all(p.requires_grad for p in model.parameters()))
+
+# %% [markdown]
+# ### 11.2 `zero_grad`: `None` by default
+#
+# The note's `zero_grad` zeroes each gradient. The installed one takes
+# `set_to_none=True` by default; we show the source, assert the default, and compare
+# both settings after a backward pass.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+show_source(nn.Module.zero_grad, start="for p in self.parameters()")
+
+# %%
+assert inspect.signature(nn.Module.zero_grad).parameters["set_to_none"].default is True
+loss_fn(model(X), y).backward()
+model.zero_grad()
+print("zero_grad()                  -> all None :",
+      all(p.grad is None for p in model.parameters()))
+loss_fn(model(X), y).backward()
+model.zero_grad(set_to_none=False)
+print("zero_grad(set_to_none=False) -> all zeros:",
+      all(p.grad is not None and not p.grad.any() for p in model.parameters()))
+
+# %% [markdown]
+# After the default call every `.grad` is `None` (no memory held, and the next
+# backward writes instead of adds); with `set_to_none=False` the tensors stay and are
+# filled with zeros. Code that reads `p.grad` right after `zero_grad()` must expect
+# `None`.
+#
+# > **Erratum (勘误)** — the note's quoted `zero_grad(self)` detaches and zeroes every
+# > gradient; since PyTorch 2.0 the signature is `zero_grad(self, set_to_none=True)`
+# > and by default gradients become `None`, zeros only with `set_to_none=False`; the
+# > cells above show it. (The note also spells it `zeros_grad()`.)
+#
+# ## 12. 钩子 · Hooks: capturing activations and gradients
+#
+# The note mentions `_forward_hooks` and `_backward_hooks` "to obtain the inputs and
+# outputs of intermediate layers" but never uses them. `__call__` runs, in order:
+# forward-pre hooks `(module, args)`, `forward`, forward hooks
+# `(module, args, output)`, and during backward the full backward hooks
+# `(module, grad_input, grad_output)`. We attach all three to each layer of a small
+# MLP and keep the handles they return.
+
+# %%
+mlp = nn.Sequential(nn.Linear(IN_FEATURES, HIDDEN), nn.ReLU(),
+                    nn.Linear(HIDDEN, NUM_CLASSES)).to(device)
+inputs, outputs, grads = {}, {}, {}
+
+
+def capture(name):
+    """Return the three hooks that store layer ``name``'s tensors."""
+    def pre_hook(module, args):
+        inputs[name] = args[0].detach()
+
+    def forward_hook(module, args, output):
+        outputs[name] = output.detach()
+
+    def backward_hook(module, grad_input, grad_output):
+        grads[name] = (grad_input[0], grad_output[0])
+
+    return pre_hook, forward_hook, backward_hook
+
+
+# %%
+handles = []
+for name, layer in mlp.named_children():
+    pre_hook, forward_hook, backward_hook = capture(name)
+    handles += [layer.register_forward_pre_hook(pre_hook),
+                layer.register_forward_hook(forward_hook),
+                layer.register_full_backward_hook(backward_hook)]
+X_in = X.clone().requires_grad_(True)  # so layer 0 has an input gradient to report
+loss_fn(mlp(X_in), y).backward()
+for name in inputs:
+    print(f"layer {name}: input {tuple(inputs[name].shape)} -> output "
+          f"{tuple(outputs[name].shape)} | grad_output {tuple(grads[name][1].shape)}")
+
+# %% [markdown]
+# Each layer reported its input and output activations, `(batch, features)`, and the
+# gradient of the loss with respect to its output. (The input is made to require
+# grad: otherwise the first layer's full backward hook has no input gradient to report
+# and PyTorch warns about it.)
+#
+# ### 12.1 The captured gradients agree with autograd
+#
+# For a linear layer $y = xW^\top + b$, $\partial L/\partial W = g^\top x$ and
+# $\partial L/\partial b = \sum_{\text{batch}} g$, where $g$ is `grad_output` and $x$
+# the captured input. These must equal the `.grad` autograd stored on the parameters;
+# and each layer's `grad_input` is the next-lower layer's `grad_output`.
+
+# %%
+for name in ["0", "2"]:
+    x_in, (grad_in, grad_out) = inputs[name], grads[name]
+    torch.testing.assert_close(grad_out.T @ x_in, mlp[int(name)].weight.grad)
+    torch.testing.assert_close(grad_out.sum(0), mlp[int(name)].bias.grad)
+torch.testing.assert_close(grads["2"][0], grads["1"][1])
+torch.testing.assert_close(grads["1"][0], grads["0"][1])
+torch.testing.assert_close(grads["0"][0], X_in.grad)
+torch.testing.assert_close(outputs["1"], F.relu(outputs["0"]))
+print("hook gradients match the parameter .grad and the chain of layers")
+
+# %% [markdown]
+# The weight and bias gradients rebuilt from the hooked tensors equal autograd's, the
+# gradients chain from layer to layer, and the first layer's `grad_input` is
+# `X_in.grad`.
+#
+# ### 12.2 Removing the hooks
+#
+# Each `register_*_hook` returned a `RemovableHandle`; `remove()` deletes the hook
+# from the module's dict. After that, a forward pass captures nothing.
+
+# %%
+for handle in handles:
+    handle.remove()
+inputs.clear()
+outputs.clear()
+mlp(X)
+hook_counts = [len(layer._forward_pre_hooks) + len(layer._forward_hooks)
+               + len(layer._backward_hooks) for layer in mlp]
+print(type(handles[0]).__name__, "| hooks left per layer:", hook_counts,
+      "| captured:", len(inputs) + len(outputs))
+assert hook_counts == [0, 0, 0] and not inputs and not outputs
+
+# %% [markdown]
+# No hook is left and the new forward pass stored nothing: keep the handles, or hooks
+# pile up on every re-run of a cell.
+#
+# ## Summary
+#
+# - `__setattr__` routes a `Parameter` to `_parameters`, a module to `_modules` and an
+#   `nn.Buffer` to `_buffers`; a plain tensor attribute is invisible to `state_dict`,
+#   `.to()` and `.double()`.
+# - The registration methods check the name (`KeyError` for `.`, `""`, an existing
+#   attribute) and then the type (`TypeError`); a non-leaf `Parameter` raises
+#   `ValueError`, and nothing can be registered before `super().__init__()`.
+# - `apply`, `train`/`eval` and `requires_grad_` recurse through the whole tree;
+#   `apply` is post-order; Dropout and BatchNorm compute different numbers in the two
+#   modes, and BatchNorm updates its running statistics only in train mode;
+#   `zero_grad()` now sets gradients to `None`.
+# - Forward-pre, forward and full backward hooks capture activations and gradients
+#   that agree with autograd; their handles remove them.
+# - The installed source differs from the note's 2019 quote: `persistent=` buffers,
+#   no `torch._six`, `set_to_none=True`, keyword-only `state_dict`, more hook dicts.
+#
+# ## Exercises
+#
+# 1. Change `ScaleShift` to register `offset` with `register_buffer(...,
+#    persistent=False)`. Which of `.double()`, `state_dict()` and `named_buffers()`
+#    see it now?
+# 2. Write an `apply` function that counts the parameters of each `nn.Linear` in
+#    `nested`, and a second one that prints `type(module).__name__`; check that the
+#    order of the printout is post-order.
+# 3. Set `BN_MOMENTUM = None` (a cumulative average) and rerun section 10.1: what
+#    does the running mean converge to, and how fast?
+# 4. Freeze `mlp[2]` instead of `mlp[0]` and print which hooks still report a
+#    `grad_output`. Does freezing a layer stop gradients flowing *through* it?
+# 5. Register a forward hook that returns a modified output (for example
+#    `output * 0`) and show that the model's result changes; then remove it.
+#
+# ## Further reading
+#
+# - [torch.nn.Module](https://pytorch.org/docs/stable/generated/torch.nn.Module.html):
+#   every method used here, hooks included.
+# - [Saving and loading models](https://pytorch.org/tutorials/beginner/saving_loading_models.html):
+#   `state_dict`, `strict`, checkpoints.
+# - [torch.nn.BatchNorm1d](https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm1d.html)
+#   and [torch.nn.Dropout](https://pytorch.org/docs/stable/generated/torch.nn.Dropout.html).
+# - [torch.nn.parameter.Buffer](https://pytorch.org/docs/stable/generated/torch.nn.parameter.Buffer.html).
+# - [Autograd mechanics](https://pytorch.org/docs/stable/notes/autograd.html):
+#   `set_to_none`, leaf tensors and hooks.
