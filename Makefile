@@ -9,7 +9,7 @@ STAMP := $(VENV)/.stamp-$(shell cat $(PIN) pyproject.toml | sha256sum | cut -c1-
 NB ?=
 NOTEBOOK_JOBS ?= 2
 
-.PHONY: help setup run test lint unit check nbval lab execute site clean pins
+.PHONY: help setup run test lint unit check nbval lab execute site browser clean pins
 
 help:
 	@echo "make run      execute every notebook (timing report in build/timing/), build the site"
@@ -17,6 +17,7 @@ help:
 	@echo "make lab      open JupyterLab on notebooks/"
 	@echo "make execute NB=01_tensors   sync a notebook with its .py and re-execute it in place"
 	@echo "make site     build the static site into build/site/"
+	@echo "make browser  build the site, then check every page in headless Chromium"
 
 setup: $(STAMP)
 
@@ -30,8 +31,9 @@ $(STAMP): $(PIN) pyproject.toml
 
 run: $(STAMP)
 	$(PY) -m ci.run_notebooks $(if $(NB),$(NB),)
+	$(PY) -m ci.build_site
 
-test: lint unit check nbval
+test: lint unit check nbval site browser
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -55,6 +57,14 @@ execute: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make execute NB=01_tensors"; exit 2; }
 	$(PY) -m ci.execute $(NB)
 	$(PY) -m ci.readme_table
+
+site: $(STAMP)
+	$(PY) -m ci.build_site
+
+# Serves build/site/ on 127.0.0.1 and opens every page in the system Chromium.
+browser: site
+	bash ci/ensure_chromium.sh
+	$(PY) -m pytest -p no:cacheprovider tests/browser -q
 
 pins: $(STAMP)
 	@{ sed -n '1,3p' $(PIN); $(PY) -m pip freeze --exclude-editable; } > $(PIN).new

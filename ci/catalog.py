@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 NAME_RE = re.compile(r"^(\d\d)_[a-z0-9_]+$")
 TITLE_RE = re.compile(r"^#\s+(\d\d)\s+·\s+(.+?)\s+·\s+(.+?)\s*$", re.MULTILINE)
-CPU_TIME_RE = re.compile(r"runs on CPU in about (\d+(?:\.\d+)?)\s*s\b")
+CPU_TIME_RE = re.compile(r"runs\s+on\s+CPU\s+in\s+about\s+(\d+(?:\.\d+)?)\s*s\b")
 LEARN_HEADING = "**What you will learn**"
 
 

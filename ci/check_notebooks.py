@@ -30,6 +30,8 @@ LOCAL_OR_REMOTE_IMAGE = re.compile(
     r"|<img[^>]+src=[\"'](?:https?:|file:|/|[A-Za-z]:\\))"
 )
 WARNING = re.compile(r"\b\w*Warning\b")
+# A non-raw Python string turns "\alpha" into BEL + "lpha": text must not hold those.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _cells(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
@@ -95,6 +97,8 @@ def check_cells(nb: nbformat.NotebookNode) -> list[str]:
     for i, cell in enumerate(nb.cells, 1):
         if MACHINE_PATH.search(cell.source):
             problems.append(f"cell {i}: source names a machine-specific path")
+        if CONTROL_CHARS.search(cell.source):
+            problems.append(f"cell {i}: control character in source (lost backslash?)")
         if cell.cell_type == "markdown":
             if LOCAL_OR_REMOTE_IMAGE.search(cell.source):
                 problems.append(f"cell {i}: image from the network or a local disk")

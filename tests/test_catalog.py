@@ -20,7 +20,7 @@ def test_reads_title_goals_and_cpu_time(tmp_path):
     first = (
         "# 07 · LR Schedulers · 调节学习率\n\nnav\n\n**What you will learn**\n"
         "- Implement each rule\n  from scratch.\n- Plot them.\n\n"
-        "**Prerequisites**: 01; runs on CPU in about 12 s; uses CUDA when present."
+        "**Prerequisites**: 01; runs on CPU\nin about 12 s; uses CUDA when present."
     )
     entry = read_entry(write(tmp_path, "07_lr_schedulers", first))
     assert (entry.number, entry.title, entry.title_zh) == (

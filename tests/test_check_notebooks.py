@@ -132,3 +132,10 @@ def test_a_py_without_its_notebook_is_flagged(tmp_path, capsys):
     (tmp_path / "05_gru.py").write_text("# %%\nx = 1\n")
     assert check_notebooks.main([str(tmp_path)]) == 1
     assert "05_gru.py: no executed .ipynb beside it" in capsys.readouterr().out
+
+
+def test_control_characters_are_flagged(write_pair):
+    nb = make_notebook([("markdown", "learning rate $\x07lpha$")])
+    assert problems_of(write_pair(nb)) == [
+        "cell 3: control character in source (lost backslash?)"
+    ]

@@ -1,0 +1,102 @@
+"""Sphinx configuration of the pytorch-notes site, built by ``python -m ci.build_site``.
+
+``ci/build_site.py`` assembles the source folder (this file, the hand-written pages, the
+notebooks and the generated pages) under ``build/site_src/`` and runs Sphinx there with
+warnings as errors. The notebooks are not executed again: their committed outputs are
+what nbval verified. The site is offline by construction: MathJax comes from the pinned
+``sphinx-mathjax-offline`` wheel and is served from ``_static/mathjax/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from importlib.metadata import distribution
+from pathlib import Path
+
+project = "PyTorch Notes"
+author = "the pytorch-notes authors (MIT License)"
+language = "en"
+
+extensions = ["myst_nb"]
+nb_execution_mode = "off"  # outputs are committed and verified by nbval
+nb_merge_streams = True
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_dmath_double_inline = True  # `$$...$$` inside a paragraph is display math too
+myst_heading_anchors = 4  # `[...](05_gru.ipynb#1-门控-gates)` links resolve
+
+root_doc = "index"
+exclude_patterns = ["_ipynb", "**/.ipynb_checkpoints"]
+nitpicky = True  # a broken cross-reference is a warning, and warnings are errors
+
+html_theme = "sphinx_book_theme"
+html_title = "PyTorch Notes · PyTorch 笔记"
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+html_favicon = "_static/favicon.svg"
+html_copy_source = False  # the .ipynb download comes from the page's own link
+html_show_sourcelink = False
+html_last_updated_fmt = None
+html_show_copyright = False  # the footer says "By the authors (MIT License)"
+html_context = {"default_mode": "auto"}  # light or dark as the reader's system prefers
+html_theme_options = {
+    "home_page_in_toc": False,  # the site title above the menu leads home
+    "show_toc_level": 2,
+    "use_download_button": False,
+    "use_fullscreen_button": False,
+    "navigation_with_keys": False,
+}
+if REPOSITORY := os.environ.get("PYTORCH_NOTES_REPO_URL"):  # set by ci.build_site in CI
+    html_theme_options |= {"repository_url": REPOSITORY, "use_repository_button": True}
+
+# MathJax 3 (SVG output: no font files at all), from the pinned wheel, served locally.
+MATHJAX_DIST = "sphinx-mathjax-offline"
+MATHJAX_BUNDLE = "tex-svg.js"
+# The bundle, the TeX packages it may autoload, and what its context menu loads lazily.
+MATHJAX_PARTS = [MATHJAX_BUNDLE, "input/tex/extensions", "ui", "a11y",
+                 "sre/mathmaps/base.json", "sre/mathmaps/en.json"]
+mathjax_path = f"mathjax/{MATHJAX_BUNDLE}"
+mathjax3_config = {"svg": {"fontCache": "global"}}
+
+
+def mathjax_source() -> Path:
+    """Return the folder of MathJax files shipped by the pinned wheel."""
+    folder = Path(str(distribution(MATHJAX_DIST).locate_file(
+        f"{MATHJAX_DIST}/static/mathjax")))
+    if not (folder / MATHJAX_BUNDLE).is_file():
+        raise RuntimeError(f"{folder / MATHJAX_BUNDLE} is missing: "
+                           f"reinstall {MATHJAX_DIST} (make setup)")
+    return folder
+
+
+def copy_mathjax(app, exception) -> None:
+    """Copy the MathJax parts the site uses into ``_static/mathjax`` of the output."""
+    if exception is not None or app.builder.format != "html":
+        return
+    source, target = mathjax_source(), Path(app.outdir) / "_static" / "mathjax"
+    for part in MATHJAX_PARTS:
+        src, dst = source / part, target / part
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+
+
+def trim_output(app, exception) -> None:
+    """Drop what no reader requests: the theme's source maps, an empty ``_sources``."""
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    for source_map in (out / "_static").rglob("*.map"):
+        source_map.unlink()
+    sources = out / "_sources"
+    if sources.is_dir() and not any(sources.iterdir()):
+        sources.rmdir()
+
+
+def setup(app) -> None:
+    """Fail early when MathJax is absent; ship it with every build; trim the output."""
+    mathjax_source()
+    app.connect("build-finished", copy_mathjax)
+    app.connect("build-finished", trim_output)

@@ -1,0 +1,244 @@
+"""The built site in a real browser: every page works offline, typeset, with its images.
+
+    make browser            # builds the site, then runs: pytest tests/browser
+
+``build/site/`` is served on 127.0.0.1 (``http.server`` in a thread, a free port) and
+each HTML page is opened in the system Chromium, headless, driven by Playwright (which
+never downloads a browser of its own here). A page passes when it has no failed request,
+no request to any other host (those are aborted, never sent), no web font for text (only
+the theme's bundled icon font), no console error, every ``<img>`` decoded, and every
+formula typeset by the local MathJax with no TeX left raw. A screenshot of each page
+goes to ``build/screenshots/`` (first screen; ``full/``: the whole page).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import threading
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+
+from ci.catalog import notebook_paths
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "build" / "site"
+SHOTS = ROOT / "build" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+NOT_PAGES = {"_static", "_images", "_downloads", "_sources"}
+NO_SITE = "no-site"
+ICON_FONTS = "/_static/vendor/fontawesome/"  # the theme's icons, bundled; text: none
+TIMEOUT_MS = 60_000
+
+# Typeset check, run in the page once MathJax (when the page loads it) has finished.
+MATH_JS = """async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  const math = [...document.querySelectorAll('.math')];
+  const skip = 'pre, code, script, style, textarea, mjx-container, .highlight';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const raw = /\\$\\$|\\\\\\(|\\\\\\[|\\$[^\\s$][^$\\n]*\\$/;
+  const left = [];
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.parentElement.closest(skip) && raw.test(node.textContent)) {
+      left.push(node.textContent.trim().slice(0, 80));
+    }
+  }
+  return {
+    count: math.length,
+    untypeset: math.filter(e => !e.querySelector('mjx-container'))
+                   .map(e => e.textContent.trim().slice(0, 80)),
+    errors: [...document.querySelectorAll('mjx-merror, [data-mml-node="merror"]')]
+                .map(e => e.textContent.slice(0, 80)),
+    raw: left,
+  };
+}"""
+
+# Image check: load every <img> now (lazy ones too) and report its natural width.
+IMAGES_JS = """async () => {
+  const imgs = [...document.images];
+  imgs.forEach(img => { img.loading = 'eager'; });
+  const settle = img => img.complete ? null : new Promise(done => {
+    img.addEventListener('load', done); img.addEventListener('error', done);
+  });
+  const timeout = new Promise(done => setTimeout(done, 20000));
+  await Promise.race([Promise.all(imgs.map(settle)), timeout]);
+  return imgs.map(img => ({src: img.getAttribute('src'), width: img.naturalWidth}));
+}"""
+
+
+def site_pages(site: Path = SITE) -> list[str]:
+    """Return every HTML page of the built site (search and index pages included)."""
+    if not (site / "index.html").is_file():
+        return []
+    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
+                  if not NOT_PAGES & set(p.relative_to(site).parts[:-1]))
+
+
+PAGES = site_pages()
+
+
+def require_site() -> None:
+    """Fail with the command that builds the site when it is absent."""
+    if not PAGES:
+        pytest.fail(f"{SITE.relative_to(ROOT)}/index.html is missing: build the site "
+                    "first with `make site` (or run `make browser`, which does both)",
+                    pytrace=False)
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """Serve files without logging every request to stderr."""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="session")
+def server():
+    """Serve ``build/site`` on 127.0.0.1 at a free port; yield its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(SITE))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Launch the system Chromium headless: a fresh profile, no background requests."""
+    if not Path(CHROMIUM).is_file() and not shutil.which(CHROMIUM):
+        pytest.exit(f"Chromium not found at {CHROMIUM}. Install it with "
+                    "`sudo apt-get install -y chromium` (Debian/Ubuntu; or run "
+                    "`bash ci/ensure_chromium.sh` as root), or point CHROMIUM= at a "
+                    "Chromium binary.", returncode=1)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def shot_name(page: str) -> str:
+    """Return the screenshot file stem of a page: ``01_tensors``, ``search``."""
+    return page.removesuffix(".html").replace("/", "__")
+
+
+@pytest.mark.parametrize("page", PAGES or [NO_SITE])
+def test_page_loads_offline_with_math_and_images(page, server, browser):
+    require_site()
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  service_workers="block")
+    outside, failed, errors, fonts = [], [], [], []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(server):
+            request_route.continue_()
+        else:
+            outside.append(url)
+            request_route.abort("blockedbyclient")
+
+    context.route("**/*", route)
+    tab = context.new_page()
+    tab.on("requestfailed", lambda r: r.url.startswith(server)
+           and failed.append(f"{r.url} ({r.failure})"))
+    tab.on("response", lambda r: r.status >= 400
+           and failed.append(f"{r.url} ({r.status})"))
+    tab.on("request", lambda r: r.resource_type == "font" and fonts.append(r.url))
+    tab.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    tab.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    try:
+        tab.goto(server + page, wait_until="networkidle", timeout=TIMEOUT_MS)
+        math = tab.evaluate(MATH_JS)
+        images = tab.evaluate(IMAGES_JS)
+        tab.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        (SHOTS / "full").mkdir(exist_ok=True)
+        tab.screenshot(path=SHOTS / f"{shot_name(page)}.png")
+        tab.screenshot(path=SHOTS / "full" / f"{shot_name(page)}.png", full_page=True)
+    finally:
+        context.close()
+
+    broken = [img["src"] for img in images if not img["width"]]
+    text_fonts = [url for url in fonts if ICON_FONTS not in url]
+    problems = [f"requests to other hosts (blocked): {outside}" * bool(outside),
+                f"failed requests: {failed}" * bool(failed),
+                f"web fonts for text: {text_fonts}" * bool(text_fonts),
+                f"console errors: {errors}" * bool(errors),
+                f"images that did not load: {broken}" * bool(broken),
+                f"math left untypeset: {math['untypeset']}" * bool(math["untypeset"]),
+                f"TeX errors from MathJax: {math['errors']}" * bool(math["errors"]),
+                f"raw TeX delimiters in the text: {math['raw']}" * bool(math["raw"])]
+    problems = [problem for problem in problems if problem]
+    assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+class _Links(HTMLParser):
+    """Collect a page's element ids and its link targets (href and src)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.targets: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.add(found["id"])
+        for key in ("href", "src"):
+            if found.get(key):
+                self.targets.append(found[key])
+
+
+def test_every_internal_link_and_anchor_resolves():
+    """A link to a missing page, file or anchor anywhere in the site fails here too."""
+    require_site()
+    parsed = {}
+    for page in PAGES:
+        parser = _Links()
+        parser.feed((SITE / page).read_text(encoding="utf-8"))
+        parsed[page] = parser
+    broken = []
+    for page, parser in parsed.items():
+        for target in parser.targets:
+            url = urljoin(f"http://site/{page}", target)
+            parts = urlsplit(url)
+            if parts.netloc != "site":
+                continue  # a link out (pytorch.org docs) is followed only when clicked
+            path = unquote(parts.path).lstrip("/") or "index.html"
+            if not (SITE / path).is_file():
+                broken.append(f"{page}: {target} (no file {path})")
+            elif parts.fragment and path in parsed \
+                    and unquote(parts.fragment) not in parsed[path].ids:
+                broken.append(f"{page}: {target} (no id #{unquote(parts.fragment)})")
+    assert not broken, "broken internal links:\n" + "\n".join(broken)
+
+
+def test_every_notebook_has_a_page_and_a_download():
+    """The site covers each ``notebooks/NN_*.ipynb``; its .ipynb is downloadable."""
+    require_site()
+    for path in notebook_paths():
+        html = SITE / f"{path.stem}.html"
+        assert html.is_file(), f"no page for {path.name}: rebuild with `make site`"
+        downloads = list((SITE / "_downloads").glob(f"*/{path.name}"))
+        assert downloads, f"no download of {path.name} in the site"
+        assert downloads[0].read_bytes() == path.read_bytes(), \
+            f"the site's {path.name} differs from notebooks/: rebuild with `make site`"
+        href = downloads[0].relative_to(SITE).as_posix()
+        assert f'href="{href}"' in html.read_text(encoding="utf-8"), \
+            f"{html.name} has no download link to {href}"

@@ -1,0 +1,64 @@
+"""The site's build is strict: a broken link between pages fails it (real conf.py).
+
+Run with the browser check (``make browser``), not in the fast unit run: it starts
+Sphinx on a tiny two-notebook site, which takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from ci import build_site
+
+# Sphinx runs in this process, and the theme and MyST still use APIs that a later
+# Sphinx removes: its pending-deprecation notices are not this test's business.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*Check CHANGES for Sphinx API modifications")
+
+
+def notebook(number: str, title: str, body: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {number} · {title} · 标题\n\n"
+                                      "[Contents](../README.md)"),
+        nbformat.v4.new_markdown_cell("**What you will learn**\n- Link pages.\n\n"
+                                      "runs on CPU in about 3 s"),
+        nbformat.v4.new_markdown_cell(f"## 1. 链接 · Links\n\n{body}\n\n"
+                                      "> **Erratum (勘误)** — the note wrote `x`."),
+    ]
+    return nb
+
+
+def build(tmp_path, second_body: str) -> int:
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    nbformat.write(notebook("01", "One", "Math $a^2$ and [next](02_two.ipynb)."),
+                   folder / "01_one.ipynb")
+    nbformat.write(notebook("02", "Two", second_body), folder / "02_two.ipynb")
+    return build_site.main(["--notebooks", str(folder), "--src", str(tmp_path / "src"),
+                            "--out", str(tmp_path / "out")])
+
+
+def test_broken_links_between_pages_fail_the_build(tmp_path, capfd):
+    body = ("[gone](03_gone.ipynb), [no heading](01_one.ipynb#no-such-heading) "
+            "and [no label](#erratum-09-1).")
+    assert build(tmp_path, body) == 1
+    err = capfd.readouterr().err
+    warnings = [line for line in err.splitlines() if "WARNING" in line]
+    assert len(warnings) == 3, err
+    for target in ("03_gone.ipynb", "no-such-heading", "erratum-09-1"):
+        assert any(target in line for line in warnings), (target, err)
+    assert "site build FAILED" in err
+
+
+def test_the_same_site_with_good_links_builds(tmp_path, capfd):
+    body = ("[one](01_one.ipynb), [its section](01_one.ipynb#1-链接--links), "
+            "[its erratum](#erratum-01-1).")
+    assert build(tmp_path, body) == 0, capfd.readouterr().err
+    page = (tmp_path / "out" / "02_two.html").read_text(encoding="utf-8")
+    assert 'href="01_one.html#erratum-01-1"' in page
+    errata = (tmp_path / "out" / "errata.html").read_text(encoding="utf-8")
+    assert 'href="02_two.html#erratum-02-1"' in errata
