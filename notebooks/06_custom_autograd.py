@@ -1,0 +1,865 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · Custom Autograd · 定义自动求导函数
+#
+# [← 05 GRU](05_gru.ipynb) | [Contents](../README.md) |
+# [07 Learning-Rate Schedules →](07_lr_schedulers.ipynb)
+#
+# Autograd records every tensor operation and differentiates the record for you. A
+# `torch.autograd.Function` is the escape hatch: you write the forward pass *and* its
+# backward pass yourself, and autograd treats the pair as one operation. This notebook
+# follows the note's section "Pytorch调参 / 1. 定义自动求导函数" (1.1 Exponential,
+# 1.2 ReLu, 1.3 Linear Function), runs every snippet, fixes what no longer runs or was
+# never right, and checks each backward formula with `gradcheck` and against PyTorch's
+# own op.
+
+# %% [markdown]
+# **What you will learn**
+# - Implement `ExpFunction`, `ReLUFunction` and `LinearFunction` with
+#   `save_for_backward`, `saved_tensors`, `needs_input_grad` and `None` gradients.
+# - Verify every backward formula of the note with `gradcheck` in float64 and against
+#   `torch.exp`, `torch.relu` and `F.linear`.
+# - Train the note's two-layer network with the custom ReLU, plot its loss, and compare
+#   its gradients with autograd's.
+# - Handle the edges: the gradient at ReLU's kink, `mark_non_differentiable`,
+#   `once_differentiable` and double backward.
+# - Decide when a custom Function is worth writing, and write one in the PyTorch 2
+#   `setup_context` style.
+#
+# **Prerequisites**: [01 Tensors](01_tensors.ipynb) (`requires_grad`, `backward`) and
+# [02 MLP Training](02_mlp_training.ipynb) (a training loop). The notebook runs on CPU
+# in about 10 s; uses CUDA when present.
+
+# %% [markdown]
+# ## 0. 准备 · Setup
+#
+# Imports, one cell of parameters (papermill can override them, e.g. `SEED=1`), then the
+# seed and the device.
+
+# %%
+import math
+import textwrap
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.autograd import Function, gradcheck, gradgradcheck
+from torch.autograd.function import once_differentiable
+
+from helpers import get_device, plot_losses, set_seed
+
+# %% tags=["parameters"]
+SEED = 0
+DEVICE = "auto"  # "auto", "cpu", "cuda", "mps"
+NUM_THREADS = 1  # CPU threads: these small matrices run faster on one than on two
+CHECK_SHAPE = (4, 5)  # inputs for gradcheck: small, float64
+KINK_MARGIN = 0.1  # gradcheck inputs stay this far from ReLU's kink at 0
+BATCH_SIZE, D_IN, HIDDEN, D_OUT = 64, 1000, 100, 10  # the note's N, D_in, H, D_out
+NUM_STEPS = 200
+LR = 0.1  # for a mean loss and scaled initial weights
+NOTE_LR = 1e-6  # the note's learning rate: sum loss, unscaled randn weights
+LOG_EVERY = 50
+BIG_BATCH_SIZE = 256  # a 4x larger batch for the learning-rate check
+BIG_BATCH_STEPS = 20
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+generator = set_seed(SEED)
+device = get_device(DEVICE)
+torch.set_num_threads(NUM_THREADS)
+# float64 for gradcheck, on the device unless it is MPS (which has no float64)
+f64 = {"dtype": torch.float64, "device": "cpu" if device.type == "mps" else device}
+print(f"torch {torch.__version__} | numpy {np.__version__} | device {device}")
+
+# %% [markdown]
+# ## 1. 定义自动求导函数 · Custom autograd Functions
+#
+# A custom Function is a subclass of `torch.autograd.Function` with two static methods:
+#
+# - `forward(ctx, *args)` computes the outputs. Its arguments may be tensors or any
+#   other Python object (a float, `None`); autograd does not record the operations
+#   inside it. `ctx.save_for_backward(*tensors)` keeps the tensors backward will need.
+# - `backward(ctx, *grad_outputs)` receives one gradient per output, dL/d(output), and
+#   returns one gradient per input of `forward`: `None` for an input that is not a
+#   tensor or needs no gradient. `ctx.saved_tensors` gives back, as a tuple, what was
+#   saved; `ctx.needs_input_grad` is a tuple of booleans, one per input.
+#
+# You call it as `ExpFunction.apply(x)`, never by instantiating the class. The note
+# describes this contract in terms of `Variable`, a class that no longer exists on its
+# own:
+
+# %%
+t = torch.ones(2)
+v = torch.autograd.Variable(t, requires_grad=True)
+print(f"type: {type(v).__name__} | is a Tensor: {isinstance(v, torch.Tensor)}")
+print(f"requires_grad: {v.requires_grad}")
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note wrote that the autograd engine "unpacks Variables into
+# > Tensors" before `forward` and that inputs and outputs "must be Variable"; since
+# > PyTorch 0.4 `Variable` is merged into `Tensor`: `Variable(t)` returns a plain
+# > `Tensor` (cell above), `forward` receives the tensors you pass to `apply`, and it
+# > also accepts non-tensor arguments such as `bias=None` (section 1.3).
+#
+# ### 1.1 Exponential · 指数函数
+#
+# For $y = e^{x}$ the chain rule gives
+# $\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\,e^{x}
+# = \frac{\partial L}{\partial y}\,y$, in code `grad_output * y`. Here is the note's
+# code, unchanged:
+
+
+# %%
+class Exp(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        output = torch.exp(input)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input = ctx.saved_tensors
+        return grad_output * torch.exp(input)
+
+
+# %% [markdown]
+# Running the note's usage shows two problems: creating an instance, and the backward.
+
+# %%
+x1 = torch.tensor([3.0, 4.0], requires_grad=True)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    exp_note = Exp()
+print(f"{caught[0].category.__name__}:")
+print(textwrap.fill(str(caught[0].message), width=88))
+try:
+    exp_note.apply(exp_note.apply(x1)).sum().backward()
+except TypeError as err:
+    print(f"{type(err).__name__}: {err}")
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note wrote `input = ctx.saved_tensors`; `saved_tensors` is
+# > always a tuple, even for one tensor, so `torch.exp(input)` raises the `TypeError`
+# > above. Unpack it: `(y,) = ctx.saved_tensors`.
+#
+# > **Erratum (勘误)** — the note wrote `exp = Exp()` and then `exp.apply(...)`; the
+# > methods of a Function are static and PyTorch warns that instantiating one is
+# > deprecated and will become an error (cell above). Call the class:
+# > `exp = ExpFunction.apply`.
+#
+# The corrected Function saves its *output*: since $\frac{dy}{dx} = e^x = y$, backward
+# multiplies by the saved `y` instead of computing a second exponential.
+
+
+# %%
+class ExpFunction(Function):
+    """y = exp(x); backward reuses y because dy/dx = exp(x) = y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = torch.exp(x)
+        ctx.save_for_backward(y)  # the output, not the input
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (y,) = ctx.saved_tensors  # always a tuple
+        return grad_output * y
+
+
+exp = ExpFunction.apply
+
+
+# %% [markdown]
+# Two checks for every Function in this notebook. `gradcheck` compares backward with
+# finite differences of forward (in float64, where the differences are accurate);
+# `check_against` compares values and gradients, for a random upstream gradient, with
+# PyTorch's built-in op.
+
+
+# %%
+def check_against(fn, ref, *inputs):
+    """Assert fn equals ref in output and input gradients; return the max grad diff."""
+    out, out_ref = fn(*inputs), ref(*inputs)
+    torch.testing.assert_close(out, out_ref)
+    upstream = torch.randn_like(out)  # a random dL/d(output)
+    wrt = [t for t in inputs if isinstance(t, torch.Tensor) and t.requires_grad]
+    grads = torch.autograd.grad(out, wrt, upstream)
+    grads_ref = torch.autograd.grad(out_ref, wrt, upstream)
+    diffs = []
+    for g, g_ref in zip(grads, grads_ref, strict=True):
+        torch.testing.assert_close(g, g_ref)
+        diffs.append((g - g_ref).abs().max().item())
+    return max(diffs)
+
+
+x = torch.randn(CHECK_SHAPE, **f64, requires_grad=True)
+assert gradcheck(exp, (x,))
+diff = check_against(exp, torch.exp, x)
+print(f"ExpFunction: gradcheck passed | max grad diff vs torch.exp: {diff:.1e}")
+
+# %% [markdown]
+# The note's own example applies the function twice, $e^{e^{x}}$, whose derivative is
+# $e^{e^{x}} e^{x}$. The corrected Function reproduces it in float32:
+
+# %%
+x1 = torch.tensor([3.0, 4.0], device=device, requires_grad=True)
+exp(exp(x1)).sum().backward()
+with torch.no_grad():
+    expected = torch.exp(torch.exp(x1)) * torch.exp(x1)  # chain rule
+torch.testing.assert_close(x1.grad, expected)
+print("x1.grad:", [f"{g:.4e}" for g in x1.grad.tolist()])
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note's prose says `saved_tensors` holds "the arguments
+# > passed to forward()" and its `Exp.backward` recomputes `torch.exp(input)`;
+# > `saved_tensors` holds whatever `forward` passed to `save_for_backward` (inputs,
+# > outputs or intermediates), and saving the output `y` gives the same gradient
+# > without a second exponential, as `ExpFunction` shows (gradcheck and the two asserts
+# > above).
+#
+# Saving an output has one rule attached: do not modify it in place. Autograd counts
+# versions of saved tensors and refuses to use a changed one rather than return a wrong
+# gradient:
+
+# %%
+y_exp = exp(x)
+y_exp.mul_(2)  # in place: the saved y is no longer exp(x)
+try:
+    y_exp.sum().backward()
+except RuntimeError as err:
+    print(f"{type(err).__name__}: {str(err).split(':')[0]}")
+
+# %% [markdown]
+# The backward pass raises instead of silently using `2 * exp(x)` as the derivative.
+#
+# ### 1.2 ReLu · 线性整流函数
+#
+# For $y = \max\{0, x\}$ the note gives
+# $\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}$ (`grad_output`) where
+# the input is positive and $0$ where it is negative. Its code, unchanged except for
+# comments and formatting, runs:
+
+
+# %%
+class MyReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return input.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (input,) = ctx.saved_tensors
+        grad_input = grad_output.clone()
+        grad_input[input < 0] = 0
+        return grad_input
+
+
+# %% [markdown]
+# The note's mask `input < 0` lets the gradient through at exactly `0`, where
+# `torch.relu` blocks it (section 3.1 shows the difference). The corrected version uses
+# the mask `x <= 0`, the same convention as PyTorch, and avoids the in-place write:
+
+
+# %%
+class ReLUFunction(Function):
+    """y = max(0, x); the gradient flows where x > 0 (0 at x == 0, like torch.relu)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output.masked_fill(x <= 0, 0)
+
+
+x = torch.randn(CHECK_SHAPE, **f64)
+x = (x + KINK_MARGIN * x.sign()).requires_grad_()  # no input near the kink
+for name, relu_fn in [("MyReLU", MyReLU.apply), ("ReLUFunction", ReLUFunction.apply)]:
+    assert gradcheck(relu_fn, (x,))
+    diff = check_against(relu_fn, torch.relu, x)
+    print(f"{name:<12}: gradcheck passed | max grad diff vs torch.relu: {diff:.1e}")
+
+# %% [markdown]
+# Away from 0 both versions are right: the finite differences and `torch.relu` agree
+# with them. Inputs must stay away from the kink for `gradcheck`, because a finite
+# difference across it measures neither slope.
+#
+# ### 1.3 Linear Function · 线性函数
+#
+# For a batch $X$ of shape (N, in), weights $W$ (out, in) and bias $b$ (out,),
+# $Y = XW^{T} + b$. With $G = \partial L/\partial Y$ (N, out) the three gradients are
+#
+# $$\frac{\partial L}{\partial X} = G\,W, \qquad
+# \frac{\partial L}{\partial W} = G^{T} X, \qquad
+# \frac{\partial L}{\partial b} = \mathbf{1}^{T} G \;(\text{the column sums of } G).$$
+#
+# The note's code does not get past the parser. Three of its lines contain the
+# full-width space U+3000 (`　`), which Python does not accept as whitespace; compiling
+# the first lines of the class shows it, and its import line fails on its own:
+
+# %%
+note_head = (
+    "class LinearFunction(Function):\n"
+    "\u3000  # 创建torch.autograd.Function类的一个子类\n"
+    "    @staticmethod\n"
+    "    def forward(ctx, input, weight, bias=None):\n"
+    "        pass\n"
+)
+try:
+    compile(note_head, "<note>", "exec")
+except SyntaxError as err:
+    print(f"{type(err).__name__}: {err.msg} (line {err.lineno})")
+try:
+    import torch.autograd.Function as Function
+except ModuleNotFoundError as err:
+    print(f"{type(err).__name__}: {err}")
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note's `LinearFunction` contains three full-width spaces
+# > (U+3000), one at the start of a line and two before comments, so the whole snippet
+# > is a `SyntaxError` (cell above); use ordinary spaces.
+#
+# > **Erratum (勘误)** — the note wrote `import torch.autograd.Function as Function`;
+# > `Function` is a class, not a module, so the import raises `ModuleNotFoundError`
+# > (cell above). Write `from torch.autograd import Function`.
+#
+# With those two fixes (and its comments dropped), the note's class runs:
+
+
+# %%
+class NoteLinearFunction(Function):
+    @staticmethod
+    def forward(ctx, input, weight, bias=None):
+        ctx.save_for_backward(input, weight, bias)
+        output = input.mm(weight.t())
+        if bias is not None:
+            output += bias.unsqueeze(0).expand_as(output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, weight, bias = ctx.saved_variables
+        grad_input = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad_output.mm(weight)
+        if ctx.needs_input_grad[1]:
+            grad_weight = grad_output.t().mm(input)
+        if bias is not None and ctx.needs_input_grad[2]:
+            grad_bias = grad_output.sum(0).squeeze(0)
+        return grad_input, grad_weight, grad_bias
+
+
+# %% [markdown]
+# Its backward still has two problems: the deprecated `saved_variables`, and a
+# `squeeze(0)` that does nothing for three outputs but breaks a layer with one output.
+
+# %%
+X = torch.randn(CHECK_SHAPE, **f64, requires_grad=True)
+for out_features in (3, 1):
+    W = torch.randn(out_features, CHECK_SHAPE[1], **f64, requires_grad=True)
+    b = torch.randn(out_features, **f64, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            check_against(NoteLinearFunction.apply, F.linear, X, W, b)
+            print(f"out_features={out_features}: matches F.linear")
+        except RuntimeError as err:
+            print(f"out_features={out_features}: {type(err).__name__}: {err}")
+    print(f"  {caught[0].category.__name__}: {caught[0].message}")
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note wrote `ctx.saved_variables`; it is a deprecated alias
+# > (PyTorch warns, cell above) of `ctx.saved_tensors`, which the note itself names in
+# > its prose. Use `saved_tensors`.
+#
+# > **Erratum (勘误)** — the note wrote `grad_bias = grad_output.sum(0).squeeze(0)`;
+# > `grad_output.sum(0)` already has the bias's shape (out,), so `squeeze(0)` is a no-op
+# > for out > 1 and, for a layer with one output, turns (1,) into a 0-d tensor that
+# > autograd rejects (the `RuntimeError` above). Return `grad_output.sum(0)`.
+#
+# The corrected `LinearFunction` also uses broadcasting for the bias (no
+# `unsqueeze(0).expand_as`) and does not modify its output in place:
+
+
+# %%
+class LinearFunction(Function):
+    """Y = X W^T + b, the math of F.linear; bias may be None."""
+
+    @staticmethod
+    def forward(ctx, X, weight, bias=None):
+        ctx.save_for_backward(X, weight, bias)  # None is allowed
+        output = X @ weight.T  # (N, out)
+        if bias is not None:
+            output = output + bias  # broadcasts over the batch
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):  # grad_output: (N, out)
+        X, weight, bias = ctx.saved_tensors
+        grad_X = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_X = grad_output @ weight  # G W: (N, in)
+        if ctx.needs_input_grad[1]:
+            grad_weight = grad_output.T @ X  # G^T X: (out, in)
+        if bias is not None and ctx.needs_input_grad[2]:
+            grad_bias = grad_output.sum(0)  # 1^T G: (out,)
+        return grad_X, grad_weight, grad_bias
+
+
+# %% [markdown]
+# Each formula is checked for one and three outputs, with and without a bias:
+
+# %%
+for out_features in (3, 1):
+    W = torch.randn(out_features, CHECK_SHAPE[1], **f64, requires_grad=True)
+    b = torch.randn(out_features, **f64, requires_grad=True)
+    for bias in (b, None):
+        assert gradcheck(LinearFunction.apply, (X, W, bias))
+        diff = check_against(LinearFunction.apply, F.linear, X, W, bias)
+        print(f"out={out_features} bias={bias is not None!s:<5}: gradcheck passed | "
+              f"max grad diff vs F.linear: {diff:.1e}")
+
+# %% [markdown]
+# All four cases pass, `bias=None` included: `forward` takes a non-tensor argument and
+# `backward` returns `None` in its place.
+#
+# > **Erratum (勘误)** — the note's last formula reads `grad_output^*1^T`; the bias
+# > gradient is $\mathbf{1}^{T}G$, the sum of `grad_output` over the batch dimension
+# > (`grad_output.sum(0)`, shape (out,)), as implemented and checked above. Its comment
+# > `output = w.t * x + b` also has the product backwards: the code computes
+# > $XW^{T} + b$.
+#
+# `ctx.needs_input_grad` is how backward skips work nobody asked for. Data usually needs
+# no gradient; the custom Function's graph node (`grad_fn`, which is the `ctx`) shows
+# what autograd asked for:
+
+# %%
+X_data = X.detach()  # data: no gradient wanted
+out = LinearFunction.apply(X_data, W, b)
+print("needs_input_grad:", out.grad_fn.needs_input_grad)
+out.sum().backward()
+print("X_data.grad:", X_data.grad, "| b.grad shape:", tuple(b.grad.shape))
+try:
+    out.grad_fn.needs_input_grad[0] = True
+except TypeError as err:
+    print(f"{type(err).__name__}: {err}")
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note's prose gives `ctx.needs_input_grad[0] = False` as an
+# > example, which reads like an assignment; `needs_input_grad` is a read-only tuple
+# > that autograd fills in from the inputs' `requires_grad` (assigning raises the
+# > `TypeError` above). You read it and return `None` where it is `False`.
+#
+# ## 2. 用自定义 ReLU 训练 · Training with the custom ReLU
+#
+# The note trains a two-layer network $\hat{y} = \mathrm{ReLU}(XW_1)W_2$ on random
+# data with the custom ReLU: autograd runs the backward pass, calling
+# `ReLUFunction.backward` for the ReLU, and the loop updates the weights by hand. First
+# the data and two sets of starting weights: the note's plain `randn`, and the same
+# draw scaled by $\sqrt{2/D_{in}}$ and $\sqrt{1/H}$ so each layer keeps its input's
+# scale.
+
+# %%
+X = torch.randn(BATCH_SIZE, D_IN, generator=generator).to(device)
+y = torch.randn(BATCH_SIZE, D_OUT, generator=generator).to(device)
+w1_note = torch.randn(D_IN, HIDDEN, generator=generator).to(device)
+w2_note = torch.randn(HIDDEN, D_OUT, generator=generator).to(device)
+w1_init = w1_note * math.sqrt(2 / D_IN)  # He scaling for the ReLU layer
+w2_init = w2_note * math.sqrt(1 / HIDDEN)
+relu = ReLUFunction.apply  # bound once, outside any loop
+for name, (w1, w2) in {"note's randn": (w1_note, w2_note),
+                       "scaled": (w1_init, w2_init)}.items():
+    mse = (relu(X @ w1) @ w2 - y).pow(2).mean().item()
+    print(f"{name:<12} weights: first MSE {mse:.4g}")
+print(f"predicting 0 everywhere: MSE {y.pow(2).mean().item():.4g}")
+
+# %% [markdown]
+# With the note's weights the network starts tens of thousands of times worse than
+# predicting zero; the scaled weights start near that baseline.
+#
+# Before training, the custom ReLU must give the same weight gradients as the built-in
+# `torch.relu` in the same network, for both sets of weights:
+
+
+# %%
+def weight_grads(activation, X, y, w1, w2):
+    """Gradients of the mean squared error w.r.t. (w1, w2) with the given ReLU."""
+    w1, w2 = w1.clone().requires_grad_(), w2.clone().requires_grad_()
+    loss = (activation(X @ w1) @ w2 - y).pow(2).mean()
+    return torch.autograd.grad(loss, (w1, w2))
+
+
+for w1, w2 in [(w1_note, w2_note), (w1_init, w2_init)]:
+    ours = weight_grads(relu, X, y, w1, w2)
+    builtin = weight_grads(torch.relu, X, y, w1, w2)
+    for g, g_ref in zip(ours, builtin, strict=True):
+        torch.testing.assert_close(g, g_ref)
+print("weight gradients: ReLUFunction == torch.relu (both initialisations)")
+
+
+# %% [markdown]
+# The loop is the note's, with three changes: the ReLU is bound once, the weights start
+# from a copy, and the loss is either the note's sum or a mean. The curve records the
+# mean squared error per element for both, so the two runs share one scale.
+
+
+# %%
+def train_two_layer(X, y, w1, w2, lr, num_steps, reduction, log_every=0):
+    """The note's manual loop: custom ReLU forward, autograd backward, SGD by hand."""
+    w1, w2 = w1.clone().requires_grad_(), w2.clone().requires_grad_()
+    losses = []
+    for step in range(num_steps):
+        y_hat = relu(X @ w1) @ w2
+        squared = (y_hat - y).pow(2)
+        loss = squared.sum() if reduction == "sum" else squared.mean()
+        losses.append(squared.mean().item())
+        if log_every and (step % log_every == 0 or step == num_steps - 1):
+            print(f"step {step:>3d} | loss {losses[-1]:.3e}")
+        loss.backward()
+        with torch.no_grad():
+            w1 -= lr * w1.grad
+            w2 -= lr * w2.grad
+        w1.grad, w2.grad = None, None
+    return losses, w1.detach(), w2.detach()
+
+
+# %%
+print(f"scaled weights, mean loss, lr {LR}:")
+losses, w1, w2 = train_two_layer(X, y, w1_init, w2_init, LR, NUM_STEPS, "mean",
+                                 LOG_EVERY)
+print(f"note's weights, sum loss, lr {NOTE_LR}:")
+note_losses, _, _ = train_two_layer(X, y, w1_note, w2_note, NOTE_LR, NUM_STEPS, "sum",
+                                    LOG_EVERY)
+assert losses[-1] < 1e-3 * losses[0]
+
+# %%
+ax = plot_losses({f"note: randn weights, sum loss, lr {NOTE_LR:g}": note_losses,
+                  f"scaled weights, mean loss, lr {LR:g}": losses},
+                 log_y=True, xlabel="step", ylabel="MSE per element",
+                 title="Two-layer network with the custom ReLU")
+ax.axhline(y.pow(2).mean().item(), color="gray", linestyle=":",
+           label="predicting 0 everywhere")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# Both runs fit the 64 random targets (the network has about 100,000 weights for 640
+# numbers), so the loss falls by many orders of magnitude. The note's run starts four
+# orders of magnitude higher and needs about a hundred steps just to reach the dotted
+# line, the error of predicting zero everywhere.
+#
+# After training the gradients still agree with autograd's, at weights far from where
+# they started:
+
+# %%
+ours = weight_grads(relu, X, y, w1, w2)
+builtin = weight_grads(torch.relu, X, y, w1, w2)
+for g, g_ref in zip(ours, builtin, strict=True):
+    torch.testing.assert_close(g, g_ref)
+print("trained weights: ReLUFunction gradients == torch.relu gradients")
+
+# %% [markdown]
+# The note's learning rate works only for its exact sizes. Its loss is a *sum* over
+# the batch, so the gradient grows with the batch size; with 4x the batch the same
+# `1e-6` diverges, while the mean loss keeps the same `LR` valid:
+
+# %%
+X_big = torch.randn(BIG_BATCH_SIZE, D_IN, generator=generator).to(device)
+y_big = torch.randn(BIG_BATCH_SIZE, D_OUT, generator=generator).to(device)
+note_big, _, _ = train_two_layer(X_big, y_big, w1_note, w2_note, NOTE_LR,
+                                 BIG_BATCH_STEPS, "sum")
+ours_big, _, _ = train_two_layer(X_big, y_big, w1_init, w2_init, LR,
+                                 BIG_BATCH_STEPS, "mean")
+for name, run in [("note's recipe", note_big), ("scaled + mean", ours_big)]:
+    print(f"batch {BIG_BATCH_SIZE}, {name:<13}: MSE {run[0]:.4g} -> {run[-1]:.4g}")
+assert not math.isfinite(note_big[-1]) and ours_big[-1] < ours_big[0]
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note wrote `learning_rate = 1e-6` with unscaled `randn`
+# > weights and a summed loss; that rate is tuned to a first loss tens of thousands of
+# > times the trivial one and to a batch of exactly 64: with a batch of 256 it diverges
+# > to `nan` (cell above). Scale the initial weights (`* sqrt(2 / D_in)`) and average
+# > the loss; then `lr = 0.1` trains at either batch size.
+#
+# > **Erratum (勘误)** — the note's loop re-binds `relu = MyReLU.apply` on every one of
+# > its 500 steps; harmless, but the alias belongs outside the loop (as above), and
+# > the note's `grad.zero_()` can be `grad = None`, which frees the memory instead.
+#
+# ## 3. 笔记之外 · What the note leaves out
+#
+# ### 3.1 不可导点 · The gradient at a kink
+#
+# ReLU has no derivative at 0; any value between 0 and 1 is a valid subgradient, and a
+# framework must pick one. PyTorch picks 0. The note's `< 0` mask picks 1, which is
+# what `clamp(min=0)`, the op inside its forward, picks too:
+
+# %%
+x = torch.tensor([-1.0, 0.0, 2.0], device=device, requires_grad=True)
+candidates = {"torch.relu": torch.relu, "F.relu": F.relu,
+              "clamp(min=0)": lambda t: t.clamp(min=0),
+              "note's MyReLU": MyReLU.apply, "ReLUFunction": ReLUFunction.apply}
+kink_grads = {}
+for name, fn in candidates.items():
+    (kink_grads[name],) = torch.autograd.grad(fn(x).sum(), x)
+    print(f"{name:<14} d/dx at x = [-1, 0, 2]: {kink_grads[name].tolist()}")
+torch.testing.assert_close(kink_grads["ReLUFunction"], kink_grads["torch.relu"])
+assert kink_grads["note's MyReLU"][1] == 1
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note wrote `grad_input[input < 0] = 0`, which passes the
+# > full gradient at exactly `x == 0`; `torch.relu` gives 0 there (cell above), and
+# > inputs with exact zeros are common (zero padding, sparse features). `ReLUFunction`
+# > masks `x <= 0` and agrees with PyTorch.
+#
+# ### 3.2 `mark_non_differentiable` · 不可导的输出
+#
+# Some outputs have no gradient at all, like the indices of a sort.
+# `ctx.mark_non_differentiable` says so: the output does not require grad, and backward
+# still gets a (zero) slot for it, which it ignores. Integer outputs could never require
+# grad anyway; the call matters for floating outputs that are not differentiable (a
+# 0/1 mask, a rounded value), and it documents intent either way.
+
+
+# %%
+class SortFunction(Function):
+    """Sort the last dimension; values are differentiable, indices are not."""
+
+    @staticmethod
+    def forward(ctx, x):
+        values, indices = x.sort(dim=-1)
+        ctx.mark_non_differentiable(indices)
+        ctx.save_for_backward(indices)
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, grad_values, grad_indices):  # grad_indices is ignored
+        (indices,) = ctx.saved_tensors
+        return torch.zeros_like(grad_values).scatter(-1, indices, grad_values)
+
+
+x = torch.randn(CHECK_SHAPE, **f64, requires_grad=True)
+values, indices = SortFunction.apply(x)
+print(f"values.requires_grad {values.requires_grad} | "
+      f"indices.requires_grad {indices.requires_grad}")
+assert gradcheck(SortFunction.apply, (x,))
+diff = check_against(lambda t: SortFunction.apply(t)[0], lambda t: t.sort(-1)[0], x)
+print(f"SortFunction: gradcheck passed | max grad diff vs torch.sort: {diff:.1e}")
+
+# %% [markdown]
+# Backward scatters each gradient back to the position the value came from, which is
+# exactly what `torch.sort`'s own backward does. The indices cannot start a backward
+# pass:
+
+# %%
+try:
+    indices.double().sum().backward()
+except RuntimeError as err:
+    print(f"{type(err).__name__}: {err}")
+
+# %% [markdown]
+# ### 3.3 `once_differentiable` and double backward · 二阶导数
+#
+# A backward written with differentiable torch ops can itself be differentiated
+# (`create_graph=True`, e.g. for gradient penalties or Hessian-vector products).
+# `ExpFunction`'s backward is `grad_output * y`, so its second derivative is right:
+
+# %%
+x = torch.randn(CHECK_SHAPE, **f64, requires_grad=True)
+assert gradgradcheck(exp, (x,))
+print("ExpFunction: gradgradcheck passed")
+
+# %% [markdown]
+# A backward that leaves PyTorch, here through NumPy, cannot be differentiated again.
+# `@once_differentiable` runs it with gradient recording off (so the NumPy calls work
+# even under `create_graph=True`) and makes an attempt to differentiate through it
+# raise an error.
+
+
+# %%
+class NumpyTanhFunction(Function):
+    """tanh computed by NumPy; d tanh/dx = 1 - tanh(x)^2, also in NumPy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = torch.from_numpy(np.tanh(x.detach().cpu().numpy())).to(x.device)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_output):
+        (y,) = ctx.saved_tensors
+        y_np, g_np = y.cpu().numpy(), grad_output.cpu().numpy()
+        return torch.from_numpy(g_np * (1 - y_np**2)).to(grad_output.device)
+
+
+assert gradcheck(NumpyTanhFunction.apply, (x,))
+diff = check_against(NumpyTanhFunction.apply, torch.tanh, x)
+print(f"NumpyTanhFunction: gradcheck passed | max grad diff vs torch.tanh: {diff:.1e}")
+
+# %% [markdown]
+# First derivatives are right. A second derivative, through a gradient computed with
+# `create_graph=True`, raises:
+
+# %%
+(g,) = torch.autograd.grad(NumpyTanhFunction.apply(x).pow(2).sum(), x,
+                           create_graph=True)
+try:
+    g.sum().backward()
+except RuntimeError as err:
+    print(f"{type(err).__name__}: {err}")
+(g_sum,) = torch.autograd.grad(NumpyTanhFunction.apply(x).sum(), x,
+                               create_graph=True)
+print(f"upstream .sum(): g.requires_grad = {g_sum.requires_grad}")
+
+# %% [markdown]
+# The error names the cause. Without the decorator the backward would already fail at
+# `create_graph=True`, because NumPy refuses the saved output, which then requires
+# grad. One trap remains: when the upstream gradient is a constant (a plain `.sum()`),
+# the gradient comes back detached (`requires_grad = False`, last line), so a penalty
+# built from it silently loses its second-order term. Check `requires_grad` before
+# relying on a second derivative through such a Function.
+#
+# ### 3.4 何时自定义 Function · When to write a Function at all
+#
+# Almost never for math that PyTorch ops can express: compose them and autograd derives
+# the backward, as it did for every reference in this notebook (`torch.exp`,
+# `torch.relu`, `F.linear`, `torch.sort`). A custom Function is worth its two methods
+# and a `gradcheck` when
+#
+# - **the computation leaves PyTorch** (NumPy, SciPy, a C library, a simulator):
+#   autograd cannot see inside, as `NumpyTanhFunction` needed;
+# - **the composed gradient is numerically worse than the analytic one** and no stable
+#   built-in exists;
+# - **memory**: autograd saves what each op needs; a Function can save less (only
+#   its output, as `ExpFunction` does) or recompute intermediates in backward
+#   (`torch.utils.checkpoint` does this without a Function).
+#
+# The stability case in one cell: softplus composed as $\log(1 + e^{x})$ overflows in
+# float32 at $x = 100$ and its gradient becomes `inf * 0 = nan`; the built-in
+# `F.softplus` returns the right value and gradient, so reach for a built-in before a
+# custom Function.
+
+# %%
+z = torch.tensor([100.0], device=device, requires_grad=True)
+for name, fn in [("log(1 + exp(z))", lambda t: torch.log(1 + torch.exp(t))),
+                 ("F.softplus(z)", F.softplus)]:
+    value = fn(z)
+    (grad,) = torch.autograd.grad(value.sum(), z)
+    print(f"{name:<16}: value {value.item():g} | gradient {grad.item():g}")
+try:
+    np.tanh(x.cpu().numpy())
+except RuntimeError as err:
+    print(f"NumPy on a tensor that requires grad: {type(err).__name__}: {err}")
+
+# %% [markdown]
+# The composed version gives `inf` and `nan`; the built-in gives 100 and 1. And NumPy
+# refuses a tensor that is part of a graph, which is why non-PyTorch code needs a
+# Function around it.
+#
+# ### 3.5 PyTorch 2 写法 · The `setup_context` style
+#
+# Since PyTorch 2.0 `forward` may omit `ctx`; a separate `setup_context(ctx, inputs,
+# output)` saves what backward needs. Only this style works with the `torch.func`
+# transforms (`grad`, `vmap`, `jacrev`); `generate_vmap_rule = True` lets `vmap` batch
+# the Function by itself.
+
+
+# %%
+class ExpFunctionV2(Function):
+    """ExpFunction in the PyTorch 2 style: forward without ctx, plus setup_context."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x):
+        return torch.exp(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (y,) = ctx.saved_tensors
+        return grad_output * y
+
+
+assert gradcheck(ExpFunctionV2.apply, (x,))
+points = torch.linspace(-1, 1, 5, **f64)
+slopes = torch.func.vmap(torch.func.grad(ExpFunctionV2.apply))(points)
+torch.testing.assert_close(slopes, torch.exp(points))
+print("per-point d/dx exp(x):", [f"{s:.4f}" for s in slopes.tolist()])
+try:
+    torch.func.grad(exp)(points[0])
+except RuntimeError as err:
+    print(f"old style under torch.func: {type(err).__name__}:")
+    print(textwrap.fill(str(err).split(". ")[0], width=88))
+
+# %% [markdown]
+# `torch.func.vmap(torch.func.grad(...))` gives the derivative at each point, $e^x$,
+# while the classic `ExpFunction` is refused by `torch.func` until it gains a
+# `setup_context`.
+#
+# ## Summary
+#
+# - **Implement**: a Function is `forward` + `backward` as static methods, called via
+#   `.apply`; `save_for_backward`/`saved_tensors` (a tuple: unpack it) carry tensors
+#   between them, and backward returns one gradient per input, `None` where
+#   `needs_input_grad` is `False` or the input is not a tensor.
+# - **Verify**: `gradcheck` in float64 and `torch.testing.assert_close` against
+#   `torch.exp`, `torch.relu`, `F.linear`, `torch.sort` and `torch.tanh` passed for
+#   every Function here; the note's code needed fixes to `saved_tensors`, the import,
+#   full-width spaces, `saved_variables` and a `squeeze(0)` that breaks layers with one
+#   output.
+# - **Train**: the two-layer network with `ReLUFunction` gets the same gradients as
+#   with `torch.relu`; scaled initial weights and a mean loss replace the note's
+#   fragile `lr = 1e-6`.
+# - **Edges**: ReLU's gradient at 0 is a convention (PyTorch: 0);
+#   `mark_non_differentiable` marks outputs with no gradient; `once_differentiable`
+#   turns an impossible second derivative into a clear error.
+# - **Decide**: compose ops by default; write a Function for non-PyTorch code,
+#   stability or memory, preferably in the `setup_context` style.
+#
+# ## Exercises
+#
+# 1. Change `ReLUFunction`'s mask to `x < 0` and rerun section 3.1: which assert fails?
+#    Then set `KINK_MARGIN = 0` and look for an input where `gradcheck` fails.
+# 2. Write `SigmoidFunction` that saves its output ($\sigma' = \sigma(1 - \sigma)$),
+#    and check it with `gradcheck`, `gradgradcheck` and against `torch.sigmoid`.
+# 3. Find the largest `LR` (try 0.3 and 1.0) for which the scaled, mean-loss run still
+#    converges, and the largest `BIG_BATCH_SIZE` for which the note's `NOTE_LR` does.
+# 4. Extend `LinearFunction` to inputs of shape (..., in) like `F.linear` (hint: the
+#    bias gradient sums over every leading dimension) and check it on a 3-D input.
+# 5. Add `@once_differentiable` to `ExpFunction.backward` and rerun its
+#    `gradgradcheck`: what changes, and why?
+#
+# ## Further reading
+#
+# - [Extending PyTorch: custom autograd Functions](https://pytorch.org/docs/stable/notes/extending.html)
+# - [torch.autograd.Function reference](https://pytorch.org/docs/stable/autograd.html#function)
+# - [Gradcheck mechanics](https://pytorch.org/docs/stable/notes/gradcheck.html)
+# - [Autograd mechanics: gradients at non-differentiable points](https://pytorch.org/docs/stable/notes/autograd.html#gradients-for-non-differentiable-functions)
+# - [Extending torch.func with autograd.Function](https://pytorch.org/docs/stable/notes/extending.func.html)
+# - [Learning PyTorch with examples](https://pytorch.org/tutorials/beginner/pytorch_with_examples.html),
+#   the tutorial the note's ReLU loop comes from
