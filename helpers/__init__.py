@@ -20,6 +20,8 @@ _EXPORTS = {
     "grid_axes": "plotting",
     "plot_losses": "plotting",
     "plot_lr": "plotting",
+    "SchedulerFactory": "schedules",
+    "lr_trace": "schedules",
     "evaluate": "training",
     "fit": "training",
     "train_epoch": "training",
