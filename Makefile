@@ -47,8 +47,9 @@ check: $(STAMP)
 	$(PY) -m ci.readme_table --check
 
 # Two notebooks run at once on two cores: one intra-op thread per kernel, so PyTorch's
-# spinning OpenMP threads never wait on a descheduled partner (stored outputs are
-# identical at 1 and 2 threads).
+# spinning OpenMP threads never wait on a descheduled partner. The notebooks that train
+# pin one thread themselves (NUM_THREADS), because their numbers differ at 1 and 2
+# threads; the others print the same outputs either way.
 nbval: export OMP_NUM_THREADS = $(NBVAL_THREADS)
 nbval: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider --nbval --nbval-current-env \
