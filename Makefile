@@ -56,8 +56,10 @@ nbval: $(STAMP)
 	  --nbval-sanitize-with ci/nbval_sanitize.cfg -n $(NOTEBOOK_JOBS) --dist loadfile \
 	  $(if $(NB),notebooks/$(NB).ipynb,notebooks/)
 
+# Extra server options, e.g. make lab LAB_ARGS="--no-browser --port 8899"
+LAB_ARGS ?=
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(LAB_ARGS)
 
 execute: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make execute NB=01_tensors"; exit 2; }
