@@ -1,4 +1,4 @@
-"""Shared helpers for the pytorch-notes notebooks: device, seed, data, plots, training.
+"""Shared helpers for the notebooks: device, seed, parameters, data, plots, training.
 
 Submodules load on first use (PEP 562), so ``from helpers import get_device`` does not
 pay for matplotlib or scikit-learn. Importing this package has no side effects.
@@ -14,9 +14,20 @@ _EXPORTS = {
     "available_devices": "device",
     "get_device": "device",
     "set_seed": "seed",
+    "Device": "params",
+    "Float": "params",
+    "Int": "params",
+    "OneOf": "params",
+    "ParameterError": "params",
+    "Seed": "params",
+    "Seq": "params",
+    "Table": "params",
+    "Text": "params",
+    "check_params": "params",
     "DIGITS_SPLIT_SEED": "data",
     "digits_loaders": "data",
     "digits_tensors": "data",
+    "python_docs_topics": "data",
     "grid_axes": "plotting",
     "plot_losses": "plotting",
     "plot_lr": "plotting",
