@@ -4,8 +4,10 @@
 
 The ``.py`` pair is the source (if the ``.ipynb`` was edited more recently, e.g. in
 JupyterLab without the jupytext extension, jupytext --sync brings the edit over first).
-The notebook is executed top to bottom in a fresh kernel with cwd ``notebooks/`` and
-written back with its real outputs, so execution counts read 1..n.
+The notebook is executed top to bottom in a fresh kernel with cwd ``notebooks/`` (in
+the first numerical environment of ``ci.nbval``, on the CPU) and written back with its
+real outputs, so execution counts read 1..n. Then strict nbval re-runs it in both
+environments: the command fails unless the recorded outputs hold in each.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from ci import nbval
 from ci.catalog import NOTEBOOKS
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -73,7 +76,7 @@ def execute_pair(name: str, timeout: int = 900, folder: Path = NOTEBOOKS) -> Pat
         resources={"metadata": {"path": str(py.parent)}},
     )
     try:
-        client.execute()
+        client.execute(env=nbval.environment("first"))
     finally:
         # Written even on failure, so the error can be read in place.
         coalesce_streams(nb)
@@ -86,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", help="names like 01_tensors")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    parser.add_argument(
+        "--no-verify", action="store_true", help="skip the nbval runs after executing"
+    )
     args = parser.parse_args(argv)
     for name in args.notebooks:
         try:
@@ -97,6 +103,20 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1
         print(f"executed {path.relative_to(NOTEBOOKS.parent)}")
+        if args.no_verify:
+            continue
+        failed = [
+            env for env in nbval.ENVIRONMENTS if nbval.run(env, [str(path)], 1) != 0
+        ]
+        if failed:
+            where = " and ".join(failed)
+            print(
+                f"{name}: the recorded outputs do not hold in the {where} "
+                "environment: print fewer digits, or mark the number with ≈ "
+                "(see CONTRIBUTING.md)",
+                file=sys.stderr,
+            )
+            return 1
     return 0
 
 

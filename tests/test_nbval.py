@@ -1,0 +1,56 @@
+"""ci.nbval: strict nbval in two numerical environments, with ≈-numbers masked."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from ci import nbval
+
+
+def test_the_two_environments_differ_and_both_run_on_the_cpu():
+    first, second = (nbval.environment(n, base={}) for n in ("first", "second"))
+    assert first["PYTORCH_NOTES_DEVICE"] == second["PYTORCH_NOTES_DEVICE"] == "cpu"
+    assert first["OMP_NUM_THREADS"] != second["OMP_NUM_THREADS"]
+    assert second["ATEN_CPU_CAPABILITY"] == "default"
+    assert second["ONEDNN_MAX_CPU_ISA"] == "SSE41"
+    assert "ATEN_CPU_CAPABILITY" not in first
+
+
+def test_nothing_of_the_other_environment_leaks_in():
+    base = {"ATEN_CPU_CAPABILITY": "avx2", "PATH": "/bin", "PYTORCH_NOTES_DEVICE": "x"}
+    env = nbval.environment("first", base=base)
+    assert "ATEN_CPU_CAPABILITY" not in env
+    assert env["PATH"] == "/bin" and env["PYTORCH_NOTES_DEVICE"] == "cpu"
+    with pytest.raises(ValueError, match="unknown environment 'third'"):
+        nbval.environment("third")
+
+
+def test_names_become_paths_and_unknown_names_stop(tmp_path):
+    (tmp_path / "05_gru.ipynb").write_text("{}")
+    assert nbval.notebook_args(["05_gru"], tmp_path) == [str(tmp_path / "05_gru.ipynb")]
+    assert nbval.notebook_args([], tmp_path) == [str(tmp_path)]
+    with pytest.raises(SystemExit, match="no notebook named '06_x'"):
+        nbval.notebook_args(["06_x"], tmp_path)
+    cmd = nbval.command(["a.ipynb"], jobs=2)
+    assert "--nbval" in cmd and "--nbval-sanitize-with" in cmd
+    assert cmd[-4:] == ["-n", "2", "--dist", "loadfile", "a.ipynb"][-4:]
+
+
+def stored(path, source, text):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(source, execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    nb.cells = [cell]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return str(path)
+
+
+def test_masked_digits_pass_and_changed_ones_fail(tmp_path):
+    jitter = "import random\nprint(f'loss ≈{random.random():.4f} | epochs 3')"
+    masked = stored(tmp_path / "masked.ipynb", jitter, "loss ≈0.1234 | epochs 3\n")
+    assert nbval.run("second", [masked], jobs=1) == 0
+    changed = stored(tmp_path / "changed.ipynb", "print('epochs', 2 + 2)", "epochs 3\n")
+    assert nbval.run("first", [changed], jobs=1) != 0
