@@ -23,12 +23,22 @@ SEED = 0
 DEVICE = "auto"
 
 # %%
+from helpers import Device, Seed, check_params
+check_params(globals(), SEED=Seed(), DEVICE=Device())
+
+# %%
 print(SEED + 1)
 """
 
+CHECK_CELL = (
+    "from helpers import Device, Seed, check_params\n"
+    "check_params(globals(), SEED=Seed(), DEVICE=Device())"
+)
+
 
 def make_notebook(cells, *, params=True, executed=True) -> nbformat.NotebookNode:
-    """Build a notebook from ``(kind, source)`` pairs, with a parameters cell."""
+    """Build a notebook from ``(kind, source)`` pairs after a title cell and, with
+    ``params``, a parameters cell (index 1) and its ``check_params`` cell (index 2)."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -43,7 +53,7 @@ def make_notebook(cells, *, params=True, executed=True) -> nbformat.NotebookNode
     if params:
         cell = nbformat.v4.new_code_cell('SEED = 0\nDEVICE = "auto"')
         cell.metadata["tags"] = ["parameters"]
-        built.append(cell)
+        built += [cell, nbformat.v4.new_code_cell(CHECK_CELL)]
     for kind, source in cells:
         maker = (
             nbformat.v4.new_code_cell

@@ -15,8 +15,8 @@ def test_execute_writes_outputs_in_order_and_passes_the_checks(tmp_path):
     path = execute_pair("42_tiny", folder=tmp_path)
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert [c.execution_count for c in code] == [1, 2]
-    assert code[1].outputs[0].text == "1\n"
+    assert [c.execution_count for c in code] == [1, 2, 3]
+    assert code[2].outputs[0].text == "1\n"
     assert nb.metadata.kernelspec.language == "python"
     assert check_notebook(path) == []
 

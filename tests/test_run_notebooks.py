@@ -2,6 +2,7 @@
 
 import json
 
+import nbformat
 import pytest
 import torch
 
@@ -11,8 +12,6 @@ from tests.conftest import make_notebook
 
 
 def write(tmp_path, name, code):
-    import nbformat
-
     nb = make_notebook([("code", code)], executed=False)
     path = tmp_path / f"{name}.ipynb"
     nbformat.write(nb, path)
@@ -41,7 +40,7 @@ def test_runs_passes_parameters_reports_and_names_the_failing_cell(tmp_path, cap
     assert code == 1
     err = capsys.readouterr().err
     assert (
-        "FAILED notebooks/02_bad.ipynb: code cell 3 (`x = 1`): ValueError: boom" in err
+        "FAILED notebooks/02_bad.ipynb: code cell 4 (`x = 1`): ValueError: boom" in err
     )
 
     executed = (out / "01_good.ipynb").read_text()
@@ -57,6 +56,18 @@ def test_runs_passes_parameters_reports_and_names_the_failing_cell(tmp_path, cap
         good_row["seconds"] - data["floor"]["seconds"], abs=0.011
     )
     assert "| 02_bad | FAILED |" in (rep / "timing.md").read_text()
+
+
+def test_a_bad_parameter_stops_a_real_notebook_with_one_line(tmp_path):
+    src = run_notebooks.NOTEBOOKS / "02_mlp_training.ipynb"
+    dst = tmp_path / "02_mlp_training.ipynb"
+    result = run_notebooks.execute(src, dst, [("NUM_EPOCHS", "-5")], src.parent, 60)
+    message = "ParameterError: NUM_EPOCHS must be a positive int, got -5"
+    assert not result.ok and message in result.error
+    nb = nbformat.read(dst, as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert [e.traceback for e in errors] == [[message]]  # one line, no traceback
 
 
 def test_require_device_fails_at_once_when_absent(monkeypatch, tmp_path, capsys):
