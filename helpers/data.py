@@ -1,6 +1,9 @@
-"""Data that ships with installed packages: nothing is downloaded at run time."""
+"""Data that ships with installed packages or the project: nothing is downloaded."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -10,6 +13,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 #: The train/test split of the digits never depends on the notebook's SEED.
 DIGITS_SPLIT_SEED = 0
+#: The project's own data files (see data/README.md).
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 def digits_tensors(
@@ -56,3 +61,13 @@ def digits_loaders(
     )
     test_loader = DataLoader(TensorDataset(X_test, y_test), batch_size=256)
     return train_loader, test_loader
+
+
+def python_docs_topics() -> dict[str, str]:
+    """Return Python's help topics (CPython 3.11.7's ``pydoc_data``), name -> text.
+
+    The copy in ``data/`` is the same on every Python, unlike the installed module.
+    """
+    path = DATA_DIR / "python_docs_topics.json"
+    with path.open(encoding="ascii") as file:
+        return json.load(file)["topics"]

@@ -65,7 +65,8 @@ def fit(
     """Train ``num_epochs`` (stepping ``scheduler`` after each epoch); return history.
 
     The history has ``train_loss``, ``test_loss``, ``test_acc`` and ``lr``, one value
-    per epoch. With ``log_every=k`` it prints every k-th epoch in the project's format.
+    per epoch. With ``log_every=k`` it prints every k-th epoch in the project's format;
+    the numbers come after ``≈``, since their digits depend on the machine's rounding.
     """
     if num_epochs < 1:
         raise ValueError(f"num_epochs must be positive, got {num_epochs}")
@@ -86,7 +87,7 @@ def fit(
         history["test_acc"].append(test_acc)
         if log_every and (epoch % log_every == 0 or epoch == num_epochs):
             print(
-                f"epoch {epoch:>3d} | loss {train_loss:.4f} | "
-                f"test loss {test_loss:.4f} | acc {test_acc:.2%}"
+                f"epoch {epoch:>3d} | loss ≈{train_loss:.4f} | "
+                f"test loss ≈{test_loss:.4f} | acc ≈{test_acc:.2%}"
             )
     return history

@@ -38,20 +38,26 @@
 # ## 0. 准备 · Setup
 #
 # Every notebook starts the same way: imports, then one cell of parameters (papermill
-# can override them, e.g. `DEVICE="cuda"`), then the seed and the device.
+# can override them, e.g. `DEVICE="cuda"`), then one call that checks every parameter
+# (a bad value stops the notebook with one line naming it), then the seed and the
+# device.
 
 # %%
 import numpy as np
 import torch
 
-from helpers import get_device, set_seed
+from helpers import Device, Seed, check_params, get_device, set_seed
 
 # %% tags=["parameters"]
 SEED = 0
 DEVICE = "auto"  # "auto", "cpu", "cuda", "mps"
 
 # %%
+check_params(globals(), SEED=Seed(), DEVICE=Device())
+
+# %%
 # NBVAL_IGNORE_OUTPUT
+# not compared: versions and the device differ between installs
 generator = set_seed(SEED)
 device = get_device(DEVICE)
 print(f"torch {torch.__version__} | numpy {np.__version__} | device {device}")

@@ -56,7 +56,16 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from helpers import get_device, plot_losses, set_seed
+from helpers import (
+    Device,
+    Float,
+    Int,
+    Seed,
+    check_params,
+    get_device,
+    plot_losses,
+    set_seed,
+)
 
 # %% tags=["parameters"]
 SEED = 0
@@ -75,7 +84,18 @@ TARGET_LOSS = 1e-3  # section 3 counts the epochs each run needs to get below it
 AFTER_RESUME = 12  # epochs run after resuming without the optimizer's state
 
 # %%
+check_params(
+    globals(),
+    SEED=Seed(), DEVICE=Device(), BATCH_SIZE=Int(min=1), DIM_INPUT=Int(min=1),
+    DIM_HIDDEN=Int(min=1), DIM_OUTPUT=Int(min=1), NUM_EPOCHS=Int(min=1),
+    LR=Float(gt=0), MOMENTUM=Float(ge=0, lt=1), CHECK_STEPS=Int(min=1),
+    RESUME_EPOCH=Int(min=1, max="NUM_EPOCHS"), LOG_EVERY=Int(min=1),
+    TARGET_LOSS=Float(gt=0), AFTER_RESUME=Int(min=3, max="NUM_EPOCHS - RESUME_EPOCH"),
+)
+
+# %%
 # NBVAL_IGNORE_OUTPUT
+# not compared: versions and the device differ between installs
 generator = set_seed(SEED)
 device = get_device(DEVICE)
 print(f"torch {torch.__version__} | device {device}")
@@ -183,11 +203,17 @@ except TypeError as err:
     print(f"for param in model.parameters -> {type(err).__name__}: {err}")
 loss = loss_fn(model(X), y)
 print(f"loss.item   is a {type(loss.item).__name__}, not a number")
-print(f"loss.item() = {loss.item():.4f}")
+print(f"loss.item() = {loss.item():.1f}")
 
 # %% [markdown]
 # The fixed loop, as a function so that section 2.3 can run it again. `zero_grad()`
 # comes before `backward()` because gradients accumulate.
+#
+# The log prints each loss after `≈`. Such a number comes out of hundreds of float
+# steps, and its last digits depend on the machine: the order in which your CPU (or
+# GPU) adds up a matrix product differs from ours, and training amplifies the
+# difference. Yours may differ from the stored output; whatever the notebook claims
+# about these numbers, an `assert` checks on every run.
 
 # %%
 def train_by_hand(model: nn.Module, num_epochs: int, log_every: int = 0) -> list[float]:
@@ -202,7 +228,7 @@ def train_by_hand(model: nn.Module, num_epochs: int, log_every: int = 0) -> list
                 param -= LR * param.grad
         losses.append(loss.item())
         if log_every and (epoch % log_every == 0 or epoch == num_epochs - 1):
-            print(f"epoch {epoch:>3d} | loss {loss.item():.4f}")
+            print(f"epoch {epoch:>3d} | loss ≈{loss.item():.3e}")
     return losses
 
 
@@ -274,7 +300,7 @@ model = copy.deepcopy(init_model)
 optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 momentum_losses = train_full_batch(model, optimizer, NUM_EPOCHS)
 for epoch in [*range(0, NUM_EPOCHS, LOG_EVERY), NUM_EPOCHS - 1]:
-    print(f"epoch {epoch:>3d} | loss {momentum_losses[epoch]:.4f}")
+    print(f"epoch {epoch:>3d} | loss ≈{momentum_losses[epoch]:.3e}")
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote `torch.optimum.SGD(...)`; the module is
@@ -286,8 +312,9 @@ for epoch in [*range(0, NUM_EPOCHS, LOG_EVERY), NUM_EPOCHS - 1]:
 # %%
 with torch.no_grad():
     continued_start = loss_fn(hand_model(X), y).item()
-print(f"first loss of 1.3 on 1.2's trained model: {continued_start:.4f}")
-print(f"first loss of 1.3 on a copy of init_model: {momentum_losses[0]:.4f}")
+print(f"first loss of 1.3 on 1.2's trained model: ≈{continued_start:.1e}")
+print(f"first loss of 1.3 on a copy of init_model: {momentum_losses[0]:.1f}")
+assert continued_start < momentum_losses[0] / 1000  # 1.2's model starts near zero
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note's 1.3 reuses the `model` that its 1.2 loop trained,
@@ -310,13 +337,18 @@ plt.show()
 # How many epochs does each run need to reach `TARGET_LOSS`?
 
 # %%
+reached = {}
 for label, curve in (("by hand", hand_losses), ("momentum", momentum_losses)):
-    reached = next((e for e, loss in enumerate(curve) if loss < TARGET_LOSS), None)
-    print(f"{label:<8} | loss < {TARGET_LOSS:g} first at epoch {reached}")
+    reached[label] = next(
+        (e for e, loss in enumerate(curve) if loss < TARGET_LOSS), NUM_EPOCHS)
+    print(f"{label:<8} | loss < {TARGET_LOSS:g} first at epoch ≈{reached[label]}")
+assert reached["momentum"] < reached["by hand"] / 2
+print("momentum needs less than half the epochs: True")
 
 # %% [markdown]
-# Momentum gets there in well under half the epochs plain gradient descent needs; its
-# curve then flattens where float32 rounding stops further progress.
+# Momentum gets there in well under half the epochs plain gradient descent needs (the
+# `assert` above); its curve then flattens where float32 rounding stops further
+# progress.
 #
 # ## 4. 保存、加载模型 · Saving and loading
 #
@@ -515,12 +547,15 @@ optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 fresh_momentum = train_full_batch(model, optimizer, AFTER_RESUME)
 for offset in range(0, AFTER_RESUME, AFTER_RESUME // 3):
     epoch = RESUME_EPOCH + offset
-    print(f"epoch {epoch:>3d} | loss {momentum_losses[epoch]:.4f} with optimizer state "
-          f"| {fresh_momentum[offset]:.4f} without")
+    print(f"epoch {epoch:>3d} | loss ≈{momentum_losses[epoch]:.4f} with optimizer state "
+          f"| ≈{fresh_momentum[offset]:.4f} without")
+with_state = momentum_losses[RESUME_EPOCH:RESUME_EPOCH + AFTER_RESUME]
+assert fresh_momentum[0] == with_state[0] and fresh_momentum[1:] != with_state[1:]
+print("same first loss, different losses after it: True")
 
 # %% [markdown]
 # The first loss is the same (same weights). From the next step on the runs part
-# ways: restarted from zero, the momentum sends the weights along another path, so the
+# ways (the `assert` checks both): restarted from zero, the momentum sends the weights along another path, so the
 # run is no longer the one that was checkpointed.
 #
 # ## Summary

@@ -43,8 +43,8 @@
 # %% [markdown]
 # ## 0. 准备 · Setup
 #
-# Imports, one cell of parameters (papermill can override them), then the seed and the
-# device that every model and tensor below moves to.
+# Imports, one cell of parameters (papermill can override them) and the check of every
+# parameter, then the seed and the device that every model and tensor below moves to.
 
 # %%
 import copy
@@ -55,7 +55,17 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from helpers import get_device, plot_losses, set_seed
+from helpers import (
+    Device,
+    Float,
+    Int,
+    Seed,
+    Seq,
+    check_params,
+    get_device,
+    plot_losses,
+    set_seed,
+)
 
 # %% tags=["parameters"]
 SEED = 0
@@ -70,7 +80,16 @@ X_NEW = (6.0, 7.5)  # inputs to predict in section 4
 DROPOUT_P = 0.5  # only for the model.eval() demonstration
 
 # %%
+check_params(
+    globals(),
+    SEED=Seed(), DEVICE=Device(), NOTE_LR=Float(gt=0), NOTE_EPOCHS=Int(min=1),
+    LR=Float(gt=0), NUM_EPOCHS=Int(min=1), LOG_EVERY=Int(min=1),
+    TOLERANCE=Float(gt=0), X_NEW=Seq(Float()), DROPOUT_P=Float(ge=0, le=1),
+)
+
+# %%
 # NBVAL_IGNORE_OUTPUT
+# not compared: versions and the device differ between installs
 generator = set_seed(SEED)
 device = get_device(DEVICE)
 print(f"torch {torch.__version__} | device {device}")
@@ -120,7 +139,6 @@ print("x_note.grad: ", x_note.grad.flatten().tolist())
 # built with CUDA and a GPU is present. On this machine (the output depends on it):
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 try:
     torch.zeros(1).cuda()
     print(".cuda() worked on this machine; it fails on any machine without a GPU")

@@ -52,6 +52,8 @@
 # later notebooks.
 
 # %%
+import itertools
+
 import matplotlib.pyplot as plt
 import numpy as np
 import sklearn
@@ -63,6 +65,11 @@ from sklearn.svm import SVC
 from torch import nn
 
 from helpers import (
+    Device,
+    Float,
+    Int,
+    Seed,
+    check_params,
     digits_loaders,
     digits_tensors,
     fit,
@@ -89,7 +96,19 @@ SVC_GAMMA = 0.256  # 0.001 * 16**2: gamma=0.001 suits pixels 0..16, ours are 0..
 NUM_MISTAKES_SHOWN = 8
 
 # %%
+check_params(
+    globals(),
+    SEED=Seed(), DEVICE=Device(), NUM_THREADS=Int(min=1), IMAGE_SIZE=Int(min=8),
+    DIGIT_INDEX=Int(min=0, max=1436),  # the training split holds 1,437 images
+    BATCH_SIZE=Int(min=1), NUM_EPOCHS=Int(min=1), LR=Float(gt=0),
+    WEIGHT_DECAY=Float(ge=0), MAX_SHIFT=Int(min=0), LABEL_SMOOTHING=Float(ge=0, le=1),
+    MIN_TEST_ACC=Float(ge=0, le=1), SVC_GAMMA=Float(gt=0),
+    NUM_MISTAKES_SHOWN=Int(min=1),
+)
+
+# %%
 # NBVAL_IGNORE_OUTPUT
+# not compared: versions and the device differ between installs
 generator = set_seed(SEED)
 device = get_device(DEVICE)
 torch.set_num_threads(NUM_THREADS)
@@ -193,11 +212,13 @@ def conv2d_loops(image: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
 
 by_loops = conv2d_loops(digit[0, 0], note_kernel)
 torch.testing.assert_close(by_loops, feature_map[0, 0])
-max_diff = (by_loops - feature_map[0, 0]).abs().max()
-print(f"loops vs F.conv2d: max |diff| = {max_diff:.1e}")
+max_diff = (by_loops - feature_map[0, 0]).abs().max().item()
+print(f"loops vs F.conv2d: max |diff| < 1e-5: {max_diff < 1e-5}")
 
 # %% [markdown]
-# The loops reproduce `F.conv2d`, here bit for bit.
+# The loops reproduce `F.conv2d` to float32 rounding (`assert_close` above); whether
+# the last bits agree depends on the order in which your CPU's convolution kernel adds
+# the 25 products.
 #
 # ### 1.4 The same with `unfold`: one matrix product
 #
@@ -571,7 +592,7 @@ print("test images per class:", torch.bincount(y_test).tolist())
 #
 # 1,437 images are few for 61,706 parameters: trained on the raw images with plain
 # Adam and cross-entropy, this LeNet-5 fits the training set almost perfectly and
-# stalls near 97 % on the test set (Exercise 1). Two standard remedies on the data side,
+# stalls at about 97 % on the test set (Exercise 1). Two standard remedies on the data side,
 # plus some regularisation in 3.3, get it past the support-vector baseline.
 # First, standardise the inputs (zero mean, unit variance, with the training set's
 # statistics), as a layer so that it travels with the model to any device:
@@ -685,10 +706,13 @@ history = fit(model, RandomShift(train_loader, MAX_SHIFT, generator), test_loade
               log_every=3)
 test_acc = history["test_acc"][-1]
 assert test_acc >= MIN_TEST_ACC, f"test accuracy {test_acc:.2%} < {MIN_TEST_ACC:.0%}"
+print(f"{NUM_EPOCHS} epochs | test accuracy >= {MIN_TEST_ACC:.0%}: True")
 
 # %% [markdown]
-# The test accuracy ends at or above 98 %: the assert holds for `SEED` 0, 1 and 2, and
-# in a sweep over seeds 0–9 every run ended between 98.3 % and 99.7 %.
+# The log prints its numbers after `≈`: fifteen epochs of float32 training amplify the
+# last-bit differences between CPUs (and GPUs), so your digits may differ from the
+# stored ones. What does not depend on them is checked: the test accuracy ends at or
+# above `MIN_TEST_ACC`, 98 %, on every run (the `assert`).
 # The training loss cannot reach zero: with label smoothing its floor is the entropy of
 # the smoothed target, and the inputs are shifted anew every epoch.
 
@@ -705,8 +729,8 @@ ax_acc.legend(loc="lower right")
 plt.show()
 
 # %% [markdown]
-# Both losses fall together; the test accuracy climbs above the dashed 98 % line in
-# the first half of training and settles there as the learning rate decays. The
+# Both losses fall together; the test accuracy climbs above the dashed 98 % line
+# before the last epochs and settles there as the learning rate decays. The
 # training loss stays above the test loss because the training images are shifted and
 # the test images are not.
 #
@@ -721,12 +745,15 @@ plt.show()
 X8_train, X8_test, _, _ = digits_tensors(size=8)
 svc = SVC(gamma=SVC_GAMMA).fit(X8_train.flatten(1).numpy(), y_train.numpy())
 svc_acc = (svc.predict(X8_test.flatten(1).numpy()) == y_test.numpy()).mean()
-print(f"SVC test accuracy {svc_acc:.2%} | LeNet-5 test accuracy {test_acc:.2%}")
+print(f"SVC test accuracy {svc_acc:.2%} | LeNet-5 test accuracy ≈{test_acc:.2%}")
+gap_images = round(abs(test_acc - svc_acc) * len(y_test))
+assert gap_images <= 4
+print("within 4 test images of each other:", gap_images <= 4)
 
 # %% [markdown]
-# The two land within a few test images of each other (each image is 0.28 %): on a
-# data set this small and this clean a CNN is not expected to beat a well-tuned SVM
-# by much, but it should not do worse.
+# The two land within a few test images of each other (each image is 0.28 %; the
+# `assert` allows 4): on a data set this small and this clean a CNN is not expected
+# to beat a well-tuned SVM by much, but it should not do worse.
 #
 # ### 3.5 Which digits are confused?
 #
@@ -743,8 +770,10 @@ assert torch.equal(y_true, y_test)
 confusion = torch.bincount(y_true * 10 + y_hat, minlength=100).view(10, 10)
 sk_confusion = confusion_matrix(y_true.numpy(), y_hat.numpy())
 assert np.array_equal(confusion.numpy(), sk_confusion)
-print(f"accuracy from the matrix: {confusion.trace() / confusion.sum():.2%} | "
-      f"mistakes: {int(confusion.sum() - confusion.trace())} of {len(y_true)}")
+correct = int(confusion.trace())
+assert correct == round(test_acc * len(y_true))  # the model of the last epoch
+print(f"accuracy from the matrix: ≈{correct / len(y_true):.2%} (the last epoch's) | "
+      f"mistakes: ≈{len(y_true) - correct} of {len(y_true)}")
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 4.2), constrained_layout=True)
@@ -763,12 +792,15 @@ plt.show()
 # mistakes, shown next.
 
 # %%
-wrong = torch.nonzero(y_hat != y_true).flatten()[:NUM_MISTAKES_SHOWN]
-fig, axes = grid_axes(len(wrong), ncols=min(len(wrong), 8), size=(1.5, 1.8))
-for ax, i in zip(axes, wrong.tolist(), strict=True):
-    ax.imshow(X_test[i, 0], cmap="gray_r", vmin=0, vmax=1)
-    ax.set(title=f"true {int(y_true[i])}\npred {int(y_hat[i])}", xticks=[], yticks=[])
-fig.suptitle("Misclassified test digits")
+wrong = torch.nonzero(y_hat != y_true).flatten()[:NUM_MISTAKES_SHOWN].tolist()
+fig, axes = grid_axes(NUM_MISTAKES_SHOWN, ncols=min(NUM_MISTAKES_SHOWN, 8),
+                      size=(1.5, 1.8))  # a fixed grid: the count of mistakes varies
+for ax, i in itertools.zip_longest(axes, wrong):
+    ax.axis("off")
+    if i is not None:
+        ax.imshow(X_test[i, 0], cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(f"true {int(y_true[i])}\npred {int(y_hat[i])}")
+fig.suptitle(f"Misclassified test digits (the first {NUM_MISTAKES_SHOWN} at most)")
 plt.show()
 
 # %% [markdown]
@@ -787,8 +819,8 @@ plt.show()
 #   `nn.Module`, `super(...)`); `LeNet5` keeps its layers, and every shape from
 #   (1, 1, 32, 32) to (1, 10) and all 61,706 parameters match their formulas.
 # - Standardised inputs, random shifts, label smoothing, weight decay and a cosine
-#   schedule take LeNet-5 past 98 % test accuracy on scikit-learn's digits, level with
-#   or above an RBF support-vector machine.
+#   schedule take LeNet-5 past 98 % test accuracy on scikit-learn's digits, within a
+#   few test images of an RBF support-vector machine.
 # - The learning curves, the confusion matrix and the misclassified digits show where
 #   the remaining errors are.
 #

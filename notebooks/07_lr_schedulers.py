@@ -54,6 +54,13 @@ from torch import nn
 from torch.optim import lr_scheduler
 
 from helpers import (
+    Device,
+    Float,
+    Int,
+    OneOf,
+    Seed,
+    Seq,
+    check_params,
     digits_loaders,
     evaluate,
     fit,
@@ -65,10 +72,6 @@ from helpers import (
     train_epoch,
 )
 from helpers.schedules import lr_trace
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-print(f"torch {torch.__version__}")
 
 # %% tags=["parameters"]
 SEED = 0
@@ -103,10 +106,29 @@ MOMENTUM = 0.9
 NOTE_DECAY, NOTE_EVERY = 0.1, 2  # the note's "decay by 10 every 2 epochs" (2.1.2)
 
 # %%
+check_params(
+    globals(),
+    SEED=Seed(), DEVICE=Device(), NUM_THREADS=Int(min=1), LR=Float(gt=0),
+    NUM_STEPS=Int(min=2), STEP_SIZE=Int(min=1), GAMMA=Float(gt=0, le=1),
+    MILESTONES=Seq(Int(min=1), increasing=True), EXP_GAMMA=Float(gt=0, le=1),
+    LAMBDA_PERIOD=Int(min=1), T_MAX=Int(min=1), ETA_MIN=Float(ge=0, lt="LR"),
+    T_0=Int(min=1), T_MULT=Int(min=1), WARMUP_STEPS=Int(min=1, max="NUM_STEPS - 1"),
+    WARMUP_START_FACTOR=Float(gt=0, le=1), PCT_START=Float(gt=0, lt=1),
+    DIV_FACTOR=Float(gt=0), FINAL_DIV_FACTOR=Float(gt=0),
+    PLATEAU_FACTOR=Float(gt=0, lt=1), PATIENCE=Int(min=0), THRESHOLD=Float(ge=0),
+    NUM_EPOCHS=Int(min="WARMUP_STEPS + 1"), BATCH_SIZE=Int(min=1), IMAGE_SIZE=Int(min=8),
+    HIDDEN=Int(min=1), NUM_CLASSES=OneOf(10), TRAIN_LR=Float(gt=0),
+    COMPARE_LR=Float(gt=0), LOG_EVERY=Int(min=2, max="NUM_EPOCHS"),
+    MOMENTUM=Float(ge=0, lt=1), NOTE_DECAY=Float(gt=0, le=1), NOTE_EVERY=Int(min=1),
+)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# not compared: versions and the device differ between installs
 generator = set_seed(SEED)
 device = get_device(DEVICE)
 torch.set_num_threads(NUM_THREADS)
-print(f"device: {device.type}")
+print(f"torch {torch.__version__} | device {device}")
 
 # %% [markdown]
 # ## 1. 学习率为常数 · A constant learning rate
@@ -142,7 +164,9 @@ def check_schedule(name, expected, make_scheduler, *, lr=LR, metrics=None):
     torch.testing.assert_close(torch.tensor(got, dtype=torch.float64),
                                torch.tensor(expected, dtype=torch.float64))
     traces[name] = got
-    print(f"{name}: {len(got)} steps match | first {got[0]:.4g} | last {got[-1]:.4g}")
+    approx = "≈" if metrics is not None else ""  # metrics from training: machine-made
+    print(f"{name}: {len(got)} steps match | first {got[0]:.4g} | "
+          f"last {approx}{got[-1]:.4g}")
 
 
 steps = range(NUM_STEPS)
@@ -566,6 +590,11 @@ def plateau_rule(metrics, lr, factor=PLATEAU_FACTOR, patience=PATIENCE):
 # We train the small MLP on the 8×8 digits with SGD and momentum, measure the test
 # loss after each epoch (the held-out split stands in for a validation set) and pass
 # it to `scheduler.step`. `make_mlp` is reused in section 10.
+#
+# The log prints the numbers that come out of training after `≈`: twenty epochs of
+# float32 steps amplify the last-bit differences between machines, so your digits, and
+# even the epochs at which the rate is cut, may differ from the stored ones. The
+# `assert`s check what holds on every machine.
 
 # %%
 def make_mlp():
@@ -594,8 +623,8 @@ for epoch in range(1, NUM_EPOCHS + 1):
     scheduler.step(val_loss)  # after validation, with the metric
     val_losses.append(val_loss)
     if epoch % LOG_EVERY == 0:
-        print(f"epoch {epoch:>3d} | loss {loss:.4f} | acc {acc:.2%} | "
-              f"val loss {val_loss:.4f} | lr {plateau_lrs[-1]:.4f}")
+        print(f"epoch {epoch:>3d} | loss ≈{loss:.4f} | acc ≈{acc:.2%} | "
+              f"val loss ≈{val_loss:.4f} | lr ≈{plateau_lrs[-1]:.4f}")
 
 # %% [markdown]
 # Now the patience at work: for each cut, the epochs that did not beat the best loss
@@ -603,6 +632,8 @@ for epoch in range(1, NUM_EPOCHS + 1):
 # losses alone.
 
 # %%
+# NBVAL_IGNORE_OUTPUT
+# not compared: which epochs cut the rate depends on losses whose digits vary by machine
 rule_lrs, cuts = plateau_rule(val_losses, TRAIN_LR)
 assert rule_lrs == plateau_lrs and cuts, "the rule must reproduce at least one cut"
 for step, best in cuts:
@@ -733,7 +764,7 @@ run_schedules = {
         opt, step_size=STEP_SIZE, gamma=GAMMA),
     "warm-up + cosine": lambda opt: warmup_cosine(opt, total=NUM_EPOCHS),
 }
-histories = {}
+histories, spreads = {}, {}
 for name, make_scheduler in run_schedules.items():
     generator = set_seed(SEED)
     train_loader, test_loader = digits_loaders(BATCH_SIZE, size=IMAGE_SIZE,
@@ -749,9 +780,14 @@ for name, make_scheduler in run_schedules.items():
     histories[name] = history
     loss, test_loss, acc = (history[k][-1] for k in ("train_loss", "test_loss",
                                                      "test_acc"))
-    spread = torch.tensor(history["test_loss"][-LOG_EVERY:]).std().item()
-    print(f"{name:<20} | loss {loss:.4f} | test loss {test_loss:.4f} | acc {acc:.2%} | "
-          f"test-loss std, last {LOG_EVERY} epochs {spread:.4f}")
+    spreads[name] = torch.tensor(history["test_loss"][-LOG_EVERY:]).std().item()
+    print(f"{name:<20} | loss ≈{loss:.4f} | test loss ≈{test_loss:.4f} | "
+          f"acc ≈{acc:.2%} | test-loss std, last {LOG_EVERY} epochs "
+          f"≈{spreads[name]:.4f}")
+constant_spread = spreads.pop("constant")
+assert all(constant_spread > spread for spread in spreads.values())
+print(f"the constant rate's test loss varies most over the last {LOG_EVERY} epochs: "
+      "True")
 
 # %%
 fig, (ax_loss, ax_lr) = grid_axes(2, ncols=2)
@@ -764,10 +800,13 @@ ax_lr.get_legend().remove()
 plt.show()
 
 # %% [markdown]
-# Held at 0.5, the rate keeps the test loss jumping to the end (its standard deviation
-# over the last five epochs is about 0.1); both decaying schedules settle once their
-# rate has come down (about 0.001-0.002) and end with a lower test loss: settling
-# the weights late in training is what a decaying schedule is for.
+# Held at `COMPARE_LR`, the rate keeps the test loss jumping to the end: over the last
+# `LOG_EVERY` epochs it varies more than under either decaying schedule (the `assert`
+# checks it on every run). Both decaying schedules settle once their rate has come
+# down: settling the weights late in training is what a decaying schedule is for.
+# Which run ends with the lowest test loss or the best accuracy, though, changes with
+# the seed and even with the machine (the numbers after `≈`): one short run on 1,437
+# images does not rank the schedules.
 #
 # ## Summary
 # - A schedule is a function $t \mapsto \eta_t$; each one here (constant,

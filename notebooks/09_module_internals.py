@@ -49,11 +49,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers import get_device, set_seed
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-print(f"torch {torch.__version__}")
+from helpers import Device, Float, Int, Seed, check_params, get_device, set_seed
 
 # %% tags=["parameters"]
 SEED = 0
@@ -70,14 +66,24 @@ FILL_VALUE = 1000.0  # the constant the note's apply() example writes
 SOURCE_LINES = 20  # how many lines of installed source to print at most
 
 # %%
+check_params(
+    globals(),
+    SEED=Seed(), DEVICE=Device(), IN_FEATURES=Int(min=1), HIDDEN=Int(min=1),
+    NUM_CLASSES=Int(min=1), BATCH_SIZE=Int(min=2), DROPOUT_P=Float(ge=0, lt=1),
+    BN_MOMENTUM=Float(gt=0, le=1), BN_SHIFT=Float(), NUM_TRAIN_STEPS=Int(min=1),
+    FILL_VALUE=Float(), SOURCE_LINES=Int(min=1),
+)
+
+# %%
 # NBVAL_IGNORE_OUTPUT
+# not compared: versions and the device differ between installs
 generator = set_seed(SEED)
 device = get_device(DEVICE)
-print(f"device: {device.type}")
+print(f"torch {torch.__version__} | device {device}")
 
 # %% [markdown]
-# The device line differs between machines; nothing below prints a device name, it
-# only asserts that tensors landed where `device` says.
+# The version and device line differs between machines; nothing below prints a
+# device name, it only asserts that tensors landed where `device` says.
 #
 # ## 1. 初始化 · `__init__`: the registries of a module
 #
@@ -111,7 +117,9 @@ assert all(state[name] == {} for name in registries) and state["training"] is Tr
 # ### 1.2 The installed `__init__`
 #
 # The note quotes `__init__` from PyTorch of 2019. Here is the part of today's source
-# that creates the state (the text depends on the torch version, so nbval ignores it).
+# that creates the state. The text depends on the torch version: CI compares it with
+# the stored output under the pinned version, so upgrading torch means re-running this
+# notebook (and reading what changed).
 
 # %%
 def show_source(fn, start, limit=SOURCE_LINES):
@@ -122,7 +130,6 @@ def show_source(fn, start, limit=SOURCE_LINES):
 
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 show_source(nn.Module.__init__, start='super().__setattr__("training"')
 
 # %% [markdown]
@@ -267,11 +274,10 @@ assert list(stats.state_dict()) == ["running_mean"]
 #
 # ### 3.1 The installed `register_buffer`
 #
-# The signature and the first checks of the current source (version-dependent text,
-# ignored by nbval; the facts are asserted in the next cell):
+# The signature and the first checks of the current source (its text changes with the
+# torch version; the facts we rely on are asserted in the next cell):
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 show_source(nn.Module.register_buffer, start='if "_buffers" not in')
 
 # %%
@@ -854,7 +860,6 @@ print("trainable again:", all(p.requires_grad for p in model.parameters()))
 # both settings after a backward pass.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 show_source(nn.Module.zero_grad, start="for p in self.parameters()")
 
 # %%

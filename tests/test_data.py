@@ -1,9 +1,11 @@
-"""The digits data: shapes, ranges, and a split that never depends on the seed."""
+"""The shipped data: the digits' shapes and fixed split, and the same docs corpus."""
+
+import hashlib
 
 import pytest
 import torch
 
-from helpers.data import digits_loaders, digits_tensors
+from helpers.data import digits_loaders, digits_tensors, python_docs_topics
 
 
 def test_shapes_dtypes_and_range():
@@ -50,3 +52,13 @@ def test_loaders_batch_and_shuffle_only_training():
 def test_too_small_size_is_an_error():
     with pytest.raises(ValueError):
         digits_tensors(size=4)
+
+
+def test_the_python_docs_corpus_is_the_same_text_everywhere():
+    topics = python_docs_topics()
+    text = "".join(topics.values())
+    assert len(topics) == 79 and list(topics) == sorted(topics)
+    assert len(text) == 464_970
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    assert digest == "37d06970fc926e60c16dff401e441b84752446a36b6b64516c229fdec77e992c"
+    assert text.startswith('The "assert" statement\n')
