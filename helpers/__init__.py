@@ -18,6 +18,7 @@ _EXPORTS = {
     "Float": "params",
     "Int": "params",
     "OneOf": "params",
+    "OrNone": "params",
     "ParameterError": "params",
     "Seed": "params",
     "Seq": "params",

@@ -302,6 +302,22 @@ class Table(Rule):
         ]
 
 
+class OrNone(Rule):
+    """``None``, or a value that passes ``rule`` (``BatchNorm1d(momentum=None)``)."""
+
+    def __init__(self, rule: Rule):
+        self.rule = rule
+
+    def accepts(self, value, known):
+        return value is None or self.rule.accepts(value, known)
+
+    def describe(self, known):
+        return f"None or {self.rule.describe(known)}"
+
+    def bad_examples(self, known):
+        return [v for v in self.rule.bad_examples(known) if v is not None]
+
+
 def check_params(namespace: Mapping[str, Any], **rules: Rule) -> None:
     """Check each named parameter of ``namespace`` against its rule, in order.
 

@@ -547,8 +547,8 @@ optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 fresh_momentum = train_full_batch(model, optimizer, AFTER_RESUME)
 for offset in range(0, AFTER_RESUME, AFTER_RESUME // 3):
     epoch = RESUME_EPOCH + offset
-    print(f"epoch {epoch:>3d} | loss ≈{momentum_losses[epoch]:.4f} with optimizer state "
-          f"| ≈{fresh_momentum[offset]:.4f} without")
+    print(f"epoch {epoch:>3d} | loss ≈{momentum_losses[epoch]:.4f} with optimizer "
+          f"state | ≈{fresh_momentum[offset]:.4f} without")
 with_state = momentum_losses[RESUME_EPOCH:RESUME_EPOCH + AFTER_RESUME]
 assert fresh_momentum[0] == with_state[0] and fresh_momentum[1:] != with_state[1:]
 print("same first loss, different losses after it: True")

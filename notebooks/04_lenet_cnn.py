@@ -45,11 +45,9 @@
 # ## 0. 准备 · Setup
 #
 # Imports, then one cell of parameters (papermill can override them, e.g.
-# `-p SEED 1`), then the seed, the device and the number of CPU threads: on CPU the
-# last bits of a matrix product can depend on how many threads share it, and training
-# amplifies them, so a fixed count keeps the printed results reproducible. The training
-# loop, the digits loaders and the device choice come from `helpers/`, shared with the
-# later notebooks.
+# `-p SEED 1`) and the check of every parameter, then the seed and the device. The
+# training loop, the digits loaders and the device choice come from `helpers/`,
+# shared with the later notebooks.
 
 # %%
 import itertools
@@ -82,7 +80,6 @@ from helpers import (
 # %% tags=["parameters"]
 SEED = 0
 DEVICE = "auto"  # "auto", "cpu", "cuda", "mps"
-NUM_THREADS = 1  # CPU threads: LeNet-5 is small, and one thread gives the same bits
 IMAGE_SIZE = 32  # LeNet-5 reads 32 x 32 images
 DIGIT_INDEX = 0  # the training image the note's kernel is applied to
 BATCH_SIZE = 64
@@ -98,7 +95,7 @@ NUM_MISTAKES_SHOWN = 8
 # %%
 check_params(
     globals(),
-    SEED=Seed(), DEVICE=Device(), NUM_THREADS=Int(min=1), IMAGE_SIZE=Int(min=8),
+    SEED=Seed(), DEVICE=Device(), IMAGE_SIZE=Int(min=8),
     DIGIT_INDEX=Int(min=0, max=1436),  # the training split holds 1,437 images
     BATCH_SIZE=Int(min=1), NUM_EPOCHS=Int(min=1), LR=Float(gt=0),
     WEIGHT_DECAY=Float(ge=0), MAX_SHIFT=Int(min=0), LABEL_SMOOTHING=Float(ge=0, le=1),
@@ -111,7 +108,6 @@ check_params(
 # not compared: versions and the device differ between installs
 generator = set_seed(SEED)
 device = get_device(DEVICE)
-torch.set_num_threads(NUM_THREADS)
 print(f"torch {torch.__version__} | numpy {np.__version__} | "
       f"scikit-learn {sklearn.__version__} | device {device}")
 

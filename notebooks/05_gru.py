@@ -72,7 +72,7 @@ from helpers import (
 # %% tags=["parameters"]
 SEED = 0
 DEVICE = "auto"  # "auto", "cpu", "cuda", "mps"
-NUM_THREADS = 1  # CPU threads: these small matrices gain nothing from more
+NUM_THREADS = 1  # CPU threads: one is faster than two here (small matrices)
 # sections 2-3: small shapes for the checks
 INPUT_SIZE = 4
 HIDDEN_SIZE = 5

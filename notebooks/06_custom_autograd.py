@@ -75,7 +75,7 @@ from helpers import (
 # %% tags=["parameters"]
 SEED = 0
 DEVICE = "auto"  # "auto", "cpu", "cuda", "mps"
-NUM_THREADS = 1  # CPU threads: these small matrices run faster on one than on two
+NUM_THREADS = 1  # CPU threads: one is faster than two here (small matrices)
 CHECK_SHAPE = (4, 5)  # inputs for gradcheck: small, float64
 KINK_MARGIN = 0.1  # gradcheck inputs stay this far from ReLU's kink at 0
 BATCH_SIZE, D_IN, HIDDEN, D_OUT = 64, 1000, 100, 10  # the note's N, D_in, H, D_out
@@ -90,7 +90,7 @@ BIG_BATCH_STEPS = 20
 check_params(
     globals(),
     SEED=Seed(), DEVICE=Device(), NUM_THREADS=Int(min=1),
-    CHECK_SHAPE=Seq(Int(min=1), length=2), KINK_MARGIN=Float(gt=0),
+    CHECK_SHAPE=Seq(Int(min=1), length=2), KINK_MARGIN=Float(ge=0),
     BATCH_SIZE=Int(min=1), D_IN=Int(min=1), HIDDEN=Int(min=1), D_OUT=Int(min=1),
     NUM_STEPS=Int(min=1), LR=Float(gt=0), NOTE_LR=Float(gt=0), LOG_EVERY=Int(min=1),
     BIG_BATCH_SIZE=Int(min=1), BIG_BATCH_STEPS=Int(min=1),

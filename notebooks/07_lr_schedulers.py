@@ -76,7 +76,7 @@ from helpers.schedules import lr_trace
 # %% tags=["parameters"]
 SEED = 0
 DEVICE = "auto"
-NUM_THREADS = 1  # CPU threads: tiny models run faster on one than on two
+NUM_THREADS = 1  # CPU threads: one is faster than two here (small matrices)
 LR = 0.1  # base learning rate eta_0 of every traced schedule
 NUM_STEPS = 60  # length of each traced schedule
 STEP_SIZE = 10  # StepLR: decay every STEP_SIZE steps
@@ -116,8 +116,9 @@ check_params(
     WARMUP_START_FACTOR=Float(gt=0, le=1), PCT_START=Float(gt=0, lt=1),
     DIV_FACTOR=Float(gt=0), FINAL_DIV_FACTOR=Float(gt=0),
     PLATEAU_FACTOR=Float(gt=0, lt=1), PATIENCE=Int(min=0), THRESHOLD=Float(ge=0),
-    NUM_EPOCHS=Int(min="WARMUP_STEPS + 1"), BATCH_SIZE=Int(min=1), IMAGE_SIZE=Int(min=8),
-    HIDDEN=Int(min=1), NUM_CLASSES=OneOf(10), TRAIN_LR=Float(gt=0),
+    NUM_EPOCHS=Int(min="WARMUP_STEPS + 1"), BATCH_SIZE=Int(min=1),
+    IMAGE_SIZE=Int(min=8), HIDDEN=Int(min=1), NUM_CLASSES=OneOf(10),
+    TRAIN_LR=Float(gt=0),
     COMPARE_LR=Float(gt=0), LOG_EVERY=Int(min=2, max="NUM_EPOCHS"),
     MOMENTUM=Float(ge=0, lt=1), NOTE_DECAY=Float(gt=0, le=1), NOTE_EVERY=Int(min=1),
 )

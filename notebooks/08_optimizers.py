@@ -72,7 +72,7 @@ from helpers import (
 # %% tags=["parameters"]
 SEED = 0
 DEVICE = "auto"
-NUM_THREADS = 1  # CPU threads: tiny models run faster on one than on two
+NUM_THREADS = 1  # CPU threads: one is faster than two here (small matrices)
 NUM_CHECK_STEPS = 100  # steps compared with torch.optim, on the random problem
 ATOL = 1e-12  # largest difference allowed per step (float64)
 NUM_SAMPLES, IN_FEATURES, NUM_OUTPUTS = 32, 5, 3  # the random problem's size

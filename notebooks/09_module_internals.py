@@ -49,7 +49,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers import Device, Float, Int, Seed, check_params, get_device, set_seed
+from helpers import (
+    Device,
+    Float,
+    Int,
+    OrNone,
+    Seed,
+    check_params,
+    get_device,
+    set_seed,
+)
 
 # %% tags=["parameters"]
 SEED = 0
@@ -70,7 +79,7 @@ check_params(
     globals(),
     SEED=Seed(), DEVICE=Device(), IN_FEATURES=Int(min=1), HIDDEN=Int(min=1),
     NUM_CLASSES=Int(min=1), BATCH_SIZE=Int(min=2), DROPOUT_P=Float(ge=0, lt=1),
-    BN_MOMENTUM=Float(gt=0, le=1), BN_SHIFT=Float(), NUM_TRAIN_STEPS=Int(min=1),
+    BN_MOMENTUM=OrNone(Float(gt=0, le=1)), BN_SHIFT=Float(), NUM_TRAIN_STEPS=Int(min=1),
     FILL_VALUE=Float(), SOURCE_LINES=Int(min=1),
 )
 

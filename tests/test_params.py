@@ -15,6 +15,7 @@ from helpers.params import (
     Float,
     Int,
     OneOf,
+    OrNone,
     ParameterError,
     Rule,
     Seed,
@@ -57,6 +58,7 @@ def test_the_issue_example_reads_as_one_line():
         (Seq(Int(min=1), increasing=True), [1, 5], [5, 1], "increasing"),
         (Seq(Float(), length=2), (0.5, 1), (0.5,), "a list or tuple of 2 items"),
         (Table(("a", "b"), Float(gt=0)), {"a": 1, "b": 2.5}, {"a": 1}, "the keys"),
+        (OrNone(Float(gt=0)), None, -1, "None or a positive number"),
     ],
 )
 def test_each_rule_accepts_the_good_and_names_what_is_allowed(rule, good, bad, words):
