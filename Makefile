@@ -5,11 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIN := ci/requirements.txt
-STAMP := $(VENV)/.stamp-$(shell cat $(PIN) pyproject.toml | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.stamp-$(shell cat $(PIN) pyproject.toml | cksum | cut -d' ' -f1)
 NB ?=
 NOTEBOOK_JOBS ?= 2
 
-.PHONY: help setup run test lint unit check nbval lab execute site browser clean pins
+.PHONY: help setup run test lint unit check nbval lab execute site browser clean pins \
+	lane-lowest lane-newest
 
 help:
 	@echo "make run      execute every notebook (timing report in build/timing/), build the site"
@@ -18,6 +19,7 @@ help:
 	@echo "make execute NB=01_tensors   re-execute a notebook from its .py, then nbval it twice"
 	@echo "make site     build the static site into build/site/"
 	@echo "make browser  build the site, then check every page in headless Chromium"
+	@echo "make lane-lowest / lane-newest   every notebook under the lowest / newest versions"
 
 setup: $(STAMP)
 
@@ -73,6 +75,17 @@ browser: site
 pins: $(STAMP)
 	@{ sed -n '1,3p' $(PIN); $(PY) -m pip freeze --exclude-editable; } > $(PIN).new
 	mv $(PIN).new $(PIN)
+
+# Version lanes (ci/lanes.py): a fresh .venv-lowest / .venv-newest, every notebook run
+# with papermill; no assert may fail and no cell may write to stderr. The lowest lane
+# needs the lowest supported Python (old NumPy has no wheels for newer ones).
+LOWEST_PYTHON ?= python3.11
+NEWEST_PYTHON ?= $(PYTHON)
+lane-lowest: $(STAMP)
+	$(PY) -m ci.lanes lowest --python $(LOWEST_PYTHON)
+
+lane-newest: $(STAMP)
+	$(PY) -m ci.lanes newest --python $(NEWEST_PYTHON)
 
 clean:
 	rm -rf build

@@ -6,8 +6,9 @@
 
 Each notebook runs in its own process (papermill, fresh kernel, cwd ``notebooks/``); the
 executed copy goes to ``build/executed/``. The floor is a one-cell notebook that only
-imports torch, executed the same way in the same run. Exit status 1 names every notebook
-that failed, with the cell and the error; 2 means the requested device is absent.
+imports torch, executed the same way in the same run. A notebook fails when a cell
+raises or writes to stderr (a warning, say). Exit status 1 names every notebook that
+failed, with the cell and the error; 2 means the requested device is absent.
 """
 
 from __future__ import annotations
@@ -82,6 +83,23 @@ def first_error(path: Path) -> str:
     return "no cell holds an error; see the papermill log above"
 
 
+def stderr_cells(path: Path) -> list[str]:
+    """Each code cell of an executed notebook that wrote to stderr, described."""
+    nb = nbformat.read(path, as_version=4)
+    found, code_index = [], 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        code_index += 1
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text = "".join(out.get("text", "")).strip()
+                first = text.splitlines()[0] if text else ""
+                found.append(f"code cell {code_index} wrote to stderr: {first[:200]}")
+                break
+    return found
+
+
 def write_floor_notebook(path: Path) -> Path:
     """Write the one-cell notebook that measures the fixed cost of any notebook."""
     nb = nbformat.v4.new_notebook()
@@ -129,6 +147,9 @@ def execute(
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     ok = proc.returncode == 0
     error = "" if ok else first_error(dst) if dst.exists() else output.strip()[-500:]
+    if ok:
+        noisy = stderr_cells(dst)
+        ok, error = not noisy, "; ".join(noisy)
     return Result(src.stem, round(seconds, 2), round(peak_kb / 1024, 1), ok, error)
 
 

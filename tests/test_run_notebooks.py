@@ -70,6 +70,14 @@ def test_a_bad_parameter_stops_a_real_notebook_with_one_line(tmp_path):
     assert [e.traceback for e in errors] == [[message]]  # one line, no traceback
 
 
+def test_a_cell_writing_to_stderr_fails_the_notebook(tmp_path):
+    src = write(tmp_path, "03_noisy", "import warnings\nwarnings.warn('old API')")
+    result = run_notebooks.execute(src, tmp_path / "out.ipynb", [], tmp_path, 60)
+    assert not result.ok
+    assert result.error.startswith("code cell 3 wrote to stderr:")
+    assert "UserWarning: old API" in result.error
+
+
 def test_require_device_fails_at_once_when_absent(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     code = run_notebooks.main(["--require-device", "cuda", "--out", str(tmp_path)])
