@@ -10,7 +10,7 @@ NB ?=
 NOTEBOOK_JOBS ?= 2
 
 .PHONY: help setup run test lint unit check nbval lab execute site browser clean pins \
-	lane-lowest lane-newest
+	lane-lowest lane-newest lab-check
 
 help:
 	@echo "make run      execute every notebook (timing report in build/timing/), build the site"
@@ -20,6 +20,7 @@ help:
 	@echo "make site     build the static site into build/site/"
 	@echo "make browser  build the site, then check every page in headless Chromium"
 	@echo "make lane-lowest / lane-newest   every notebook under the lowest / newest versions"
+	@echo "make lab-check    Run All of every notebook in JupyterLab, in headless Chromium"
 
 setup: $(STAMP)
 
@@ -75,6 +76,11 @@ browser: site
 pins: $(STAMP)
 	@{ sed -n '1,3p' $(PIN); $(PY) -m pip freeze --exclude-editable; } > $(PIN).new
 	mv $(PIN).new $(PIN)
+
+# JupyterLab's Run All on every notebook, in headless Chromium (ci/lab_check.py).
+lab-check: $(STAMP)
+	bash ci/ensure_chromium.sh
+	$(PY) -m ci.lab_check
 
 # Version lanes (ci/lanes.py): a fresh .venv-lowest / .venv-newest, every notebook run
 # with papermill; no assert may fail and no cell may write to stderr. The lowest lane

@@ -32,8 +32,10 @@ LANES = ("lowest", "newest")
 #: What executes the notebooks; not runtime dependencies, so always the newest.
 TOOLS = ["papermill", "ipykernel", "nbclient", "nbformat", "jupytext"]
 PYPI_JSON = "https://pypi.org/pypi/{name}/json"
-#: On Linux, PyTorch's CPU builds (as in ci/requirements.txt): not the CUDA ones.
-CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+#: On Linux, PyTorch's CPU builds (as in ci/requirements.txt), not PyPI's CUDA ones. A
+#: find-links page is read once per install; an extra index would be asked about every
+#: package, which costs retries for each where the index is out of reach.
+CPU_WHEELS = "https://download.pytorch.org/whl/cpu/torch/"
 
 
 PYPROJECT = ROOT / "pyproject.toml"
@@ -64,8 +66,8 @@ def lane_requirements(lane: str, reqs: list[Requirement]) -> list[str]:
 
 
 def index_args(platform: str = sys.platform) -> list[str]:
-    """Extra pip arguments: PyTorch's CPU index on Linux (macOS uses PyPI's builds)."""
-    return ["--extra-index-url", CPU_INDEX] if platform.startswith("linux") else []
+    """Extra pip arguments: PyTorch's CPU wheels on Linux (macOS uses PyPI's builds)."""
+    return ["--find-links", CPU_WHEELS] if platform.startswith("linux") else []
 
 
 def newest_release(name: str) -> Version:
@@ -126,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(venv, ignore_errors=True)
     run([args.python, "-m", "venv", str(venv)])
     python = venv / "bin" / "python"
-    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    # --retries 1: an index out of reach (PyTorch's, behind a firewall) fails fast
+    # instead of costing seconds of retries on every package
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+           "--retries", "1"]
     reqs = runtime_requirements()
     run([*pip, "--upgrade", "pip"])
     run([*pip, *index_args(), *lane_requirements(args.lane, reqs), *TOOLS])

@@ -591,7 +591,8 @@ for code, attempt in attempts.items():
     try:
         attempt()
     except TypeError as err:
-        print(f"{code}\n  {type(err).__name__}: {str(err).splitlines()[0]}")
+        first = str(err).splitlines()[0].split(". Did you mean")[0]  # 3.13+ suggests
+        print(f"{code}\n  {type(err).__name__}: {first}")
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote `nn.GRU(input_size=50, hidden_size=50,

@@ -632,8 +632,10 @@ assert not math.isfinite(note_big[-1]) and ours_big[-1] < ours_big[0]
 # ### 3.1 不可导点 · The gradient at a kink
 #
 # ReLU has no derivative at 0; any value between 0 and 1 is a valid subgradient, and a
-# framework must pick one. PyTorch picks 0. The note's `< 0` mask picks 1, which is
-# what `clamp(min=0)`, the op inside its forward, picks too:
+# framework must pick one. PyTorch's `relu` picks 0. The note's `< 0` mask picks 1, and
+# so does `clamp(min=0)`, the op inside its forward, in the torch this course pins
+# (2.13; the lowest supported, 2.9, too). torch 2.15 changed `clamp` to 0 at its
+# bound: a subgradient is a convention, so test the point you care about.
 
 # %%
 x = torch.tensor([-1.0, 0.0, 2.0], device=device, requires_grad=True)

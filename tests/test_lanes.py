@@ -40,5 +40,5 @@ def test_a_newest_lane_behind_pypi_fails(monkeypatch):
 
 
 def test_linux_takes_pytorchs_cpu_index_and_macos_pypi():
-    assert lanes.index_args("linux") == ["--extra-index-url", lanes.CPU_INDEX]
+    assert lanes.index_args("linux") == ["--find-links", lanes.CPU_WHEELS]
     assert lanes.index_args("darwin") == []
