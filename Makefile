@@ -10,7 +10,7 @@ NB ?=
 NOTEBOOK_JOBS ?= 2
 
 .PHONY: help setup run test lint unit check nbval lab execute site browser clean pins \
-	lane-lowest lane-newest lab-check
+	lane-lowest lane-newest lab-check lock-check
 
 help:
 	@echo "make run      execute every notebook (timing report in build/timing/), build the site"
@@ -21,13 +21,17 @@ help:
 	@echo "make browser  build the site, then check every page in headless Chromium"
 	@echo "make lane-lowest / lane-newest   every notebook under the lowest / newest versions"
 	@echo "make lab-check    Run All of every notebook in JupyterLab, in headless Chromium"
+	@echo "make pins / lock-check   regenerate ci/requirements.txt / prove it installs everywhere"
 
 setup: $(STAMP)
 
+# $(PIN) names PyTorch's CPU index, which pip asks about every package; where it cannot
+# be reached, pip's default 5 retries cost about 7.5 s a package (20 minutes a setup),
+# so one retry.
 $(STAMP): $(PIN) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check pip==26.3
-	$(PY) -m pip install -q -r $(PIN)
+	$(PY) -m pip install -q --retries 1 -r $(PIN)
 	$(PY) -m pip install -q --no-deps -e .
 	@rm -f $(VENV)/.stamp-*
 	@touch $@
@@ -73,9 +77,25 @@ browser: site
 	bash ci/ensure_chromium.sh
 	$(PY) -m pytest -p no:cacheprovider tests/browser -q
 
-pins: $(STAMP)
-	@{ sed -n '1,3p' $(PIN); $(PY) -m pip freeze --exclude-editable; } > $(PIN).new
-	mv $(PIN).new $(PIN)
+# The pins: ci/lock.py compiles $(PIN) with uv's universal resolver (uv lives in a venv
+# of its own under build/, not in .venv); lock-check proves with pip that every
+# supported Python x platform installs exactly those pins. Where PyTorch's CPU index
+# cannot be reached, name a folder holding the torch +cpu wheel:
+#   make pins LOCK_FIND_LINKS=/opt/wheels
+UV_VERSION := $(shell sed -n 's/^UV_VERSION = "\(.*\)"$$/\1/p' ci/lock.py)
+UV := build/uv-$(UV_VERSION)/bin/uv
+LOCK_FIND_LINKS ?=
+LOCK_ARGS = $(if $(LOCK_FIND_LINKS),--find-links $(LOCK_FIND_LINKS))
+
+$(UV):
+	$(PYTHON) -m venv build/uv-$(UV_VERSION)
+	build/uv-$(UV_VERSION)/bin/python -m pip install -q uv==$(UV_VERSION)
+
+pins: $(STAMP) $(UV)
+	$(PY) -m ci.lock compile --uv $(UV) $(LOCK_ARGS)
+
+lock-check: $(STAMP)
+	$(PY) -m ci.lock check $(LOCK_ARGS)
 
 # JupyterLab's Run All on every notebook, in headless Chromium (ci/lab_check.py).
 lab-check: $(STAMP)
