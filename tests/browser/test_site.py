@@ -8,7 +8,8 @@ never downloads a browser of its own here). A page passes when it has no failed 
 no request to any other host (those are aborted, never sent), no web font for text (only
 the theme's bundled icon font), no console error, every ``<img>`` decoded, and every
 formula typeset by the local MathJax with no TeX left raw. A screenshot of each page
-goes to ``build/screenshots/`` (first screen; ``full/``: the whole page).
+goes to ``build/screenshots/`` (first screen; with ``SCREENSHOTS=full`` also
+``full/``, the whole page).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ NOT_PAGES = {"_static", "_images", "_downloads", "_sources"}
 NO_SITE = "no-site"
 ICON_FONTS = "/_static/vendor/fontawesome/"  # the theme's icons, bundled; text: none
 TIMEOUT_MS = 60_000
+FULL_SHOTS = os.environ.get("SCREENSHOTS") == "full"
 
 # Typeset check, run in the page once MathJax (when the page loads it) has finished.
 MATH_JS = """async () => {
@@ -170,7 +172,9 @@ def test_page_loads_offline_with_math_and_images(page, server, browser):
         SHOTS.mkdir(parents=True, exist_ok=True)
         (SHOTS / "full").mkdir(exist_ok=True)
         tab.screenshot(path=SHOTS / f"{shot_name(page)}.png")
-        tab.screenshot(path=SHOTS / "full" / f"{shot_name(page)}.png", full_page=True)
+        if FULL_SHOTS:  # whole pages are long: a third of this test's time
+            tab.screenshot(path=SHOTS / "full" / f"{shot_name(page)}.png",
+                           full_page=True)
     finally:
         context.close()
 
