@@ -36,7 +36,7 @@ $(STAMP): $(PIN) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check pip==26.3
 	$(PY) -m pip install -q --retries 1 --no-deps -r $(PIN)
-	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
 	@rm -f $(VENV)/.stamp-*
 	@touch $@

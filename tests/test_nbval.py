@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pytest
 
@@ -48,9 +50,11 @@ def stored(path, source, text):
     return str(path)
 
 
-def test_masked_digits_pass_and_changed_ones_fail(tmp_path):
+def test_masked_digits_pass_and_changed_ones_fail(tmp_path, capfd):
     jitter = "import random\nprint(f'loss ≈{random.random():.4f} | epochs 3')"
     masked = stored(tmp_path / "masked.ipynb", jitter, "loss ≈0.1234 | epochs 3\n")
-    assert nbval.run("second", [masked], jobs=1) == 0
     changed = stored(tmp_path / "changed.ipynb", "print('epochs', 2 + 2)", "epochs 3\n")
-    assert nbval.run("first", [changed], jobs=1) != 0
+    assert nbval.run("second", [masked, changed], jobs=1) != 0
+    out = capfd.readouterr().out
+    assert "1 failed, 1 passed" in out
+    assert re.search(r"^\.F\s", out, re.MULTILINE)  # masked passed, changed failed
