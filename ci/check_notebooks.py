@@ -31,10 +31,10 @@ from ci.catalog import NOTEBOOKS, notebook_paths
 
 MAX_NOTEBOOK_BYTES = 1_000_000
 #: Cells whose whole output strict nbval skips, all notebooks together: one version and
-#: device line per notebook (9), plus the few outputs that vary as a whole (05's text
-#: sampled from the trained model, 07's epochs at which the plateau rule fires), and
-#: one to spare.
-MAX_UNCOMPARED_CELLS = 12
+#: device line per notebook (9), plus the few outputs that vary as a whole (03's answer
+#: to `.cuda()`, 05's text sampled from the trained model, 07's epochs at which the
+#: plateau rule fires), and one to spare.
+MAX_UNCOMPARED_CELLS = 13
 UNCOMPARED_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP")
 UNCOMPARED_TAGS = ("nbval-ignore-output", "nbval-skip")
 REASON = re.compile(r"^#\s*not compared:\s*(\S.*)$")
