@@ -31,7 +31,7 @@
 # - Index, assign and convert tensors, and prove that the NumPy bridge shares memory.
 # - Move tensors between dtypes and devices.
 #
-# **Prerequisites**: Python and a little NumPy. The notebook runs on CPU in about 8 s;
+# **Prerequisites**: Python and a little NumPy. The notebook runs on CPU in about 6 s;
 # uses CUDA when present.
 
 # %% [markdown]
