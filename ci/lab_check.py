@@ -30,6 +30,9 @@ import nbformat
 from ci.catalog import NOTEBOOKS
 from ci.run_notebooks import resolve
 
+#: The system Chromium (Playwright never downloads a browser of its own here) and the
+#: flags it runs headless with as root on a closed network; the site's browser check
+#: (tests/browser) uses the same.
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",

@@ -26,14 +26,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 
 from ci.catalog import notebook_paths
+from ci.lab_check import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "build" / "site"
 SHOTS = ROOT / "build" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 NOT_PAGES = {"_static", "_images", "_downloads", "_sources"}
 NO_SITE = "no-site"
 ICON_FONTS = "/_static/vendor/fontawesome/"  # the theme's icons, bundled; text: none
