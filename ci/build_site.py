@@ -5,9 +5,10 @@
 
 The Sphinx source folder is assembled under ``build/site_src/`` (the repository stays
 clean): ``site/`` (``conf.py``, the hand-written pages, static files), a copy of every
-``notebooks/NN_*.ipynb`` with a "run it yourself" box and an anchor before each erratum
-callout, the landing page with the course table from ``ci.catalog``, and the errata
-index collected from the callouts. Sphinx then runs with ``-W --keep-going -n``: any
+``notebooks/NN_*.ipynb`` with a "run it yourself" box, an anchor before each erratum
+callout and the code of its worked solutions folded (closed dropdowns), the landing
+page with the course table from ``ci.catalog``, and the errata index collected from
+the callouts. Sphinx then runs with ``-W --keep-going -n``: any
 warning, a broken link between pages included, fails the build. The notebooks are not
 executed again (their committed outputs are what nbval verified).
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 import nbformat
 
 from ci.catalog import LEARN_HEADING, NOTEBOOKS, ROOT, Entry, catalog, notebook_paths
+from ci.check_notebooks import is_solution
 
 SITE = ROOT / "site"
 BUILD = ROOT / "build"
@@ -38,6 +40,7 @@ DOWNLOADS = "_ipynb"  # originals for the download links; not Sphinx sources
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 README_LINK_RE = re.compile(r"\]\(\.\./README\.md(?:#[^)\s]*)?\)")
 REPO_ENV = "PYTORCH_NOTES_REPO_URL"
+HIDE_SOLUTION = "hide-input"  # MyST-NB folds the cell's code into a closed dropdown
 
 
 @dataclass
@@ -123,8 +126,14 @@ def run_box(stem: str, repo_url: str | None = None) -> str:
 
 def prepare_notebook(nb: nbformat.NotebookNode, stem: str, errata: list[Erratum],
                      repo_url: str | None = None) -> nbformat.NotebookNode:
-    """Return a copy of ``nb`` for the site: erratum anchors, run box, site links."""
+    """Return a copy of ``nb`` for the site: erratum anchors, run box, site links,
+    and each solution's code folded (MyST-NB's ``hide-input``: a closed dropdown
+    above its output, as JupyterLab collapses it with ``source_hidden``)."""
     nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and is_solution(cell):
+            tags = cell.metadata.setdefault("tags", [])
+            tags += [HIDE_SOLUTION] if HIDE_SOLUTION not in tags else []
     by_cell: dict[int, list[Erratum]] = {}
     for erratum in errata:
         by_cell.setdefault(erratum.cell, []).append(erratum)

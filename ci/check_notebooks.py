@@ -7,7 +7,11 @@ its cells equal the notebook's; a cell tagged ``parameters`` assigns ``SEED`` an
 ``DEVICE``, and the next code cell checks every parameter it assigns with
 ``check_params``; the kernelspec names a language; code cells were executed in order
 1..n; no error output and no warning on stderr; no machine-specific path; no image
-from the network or a local disk; the notebook stays under a size budget.
+from the network or a local disk; the notebook stays under a size budget. The worked
+solutions: the last section, ``## Solutions``, holds code cells tagged ``solution``
+(and only those), each collapsed in JupyterLab (``jupyter.source_hidden``) and opened
+by a ``# Exercise N`` line; together they answer every exercise of ``## Exercises``
+(3 to 5 of them) with some output.
 
 It also lists what strict nbval does not compare: every cell marked
 ``# NBVAL_IGNORE_OUTPUT`` (or ``NBVAL_SKIP``, or tagged so), each with the reason on
@@ -49,6 +53,12 @@ LOCAL_OR_REMOTE_IMAGE = re.compile(
 WARNING = re.compile(r"\b\w*Warning\b")
 # A non-raw Python string turns "\alpha" into BEL + "lpha": text must not hold those.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SOLUTION_TAG = "solution"
+EXERCISES_HEADING = "## Exercises"
+SOLUTIONS_HEADING = "## Solutions"
+MIN_EXERCISES, MAX_EXERCISES = 3, 5
+EXERCISE_ITEM = re.compile(r"^(\d+)\.\s")
+SOLUTION_FIRST_LINE = re.compile(r"^#\s*Exercise\s+(\d+)\b")
 
 
 def _cells(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
@@ -164,6 +174,83 @@ def check_parameters(nb: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
+def _heading_cell(nb: nbformat.NotebookNode, heading: str) -> int | None:
+    """Index of the first markdown cell with a line equal to ``heading``."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and any(
+            line.strip() == heading for line in cell.source.splitlines()
+        ):
+            return index
+    return None
+
+
+def exercise_count(nb: nbformat.NotebookNode) -> int:
+    """Number of numbered items in the ``## Exercises`` section (0 without one)."""
+    index = _heading_cell(nb, EXERCISES_HEADING)
+    if index is None:
+        return 0
+    lines = nb.cells[index].source.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == EXERCISES_HEADING)
+    count = 0
+    for line in lines[start + 1:]:
+        if line.startswith("#"):
+            break
+        count += bool(EXERCISE_ITEM.match(line))
+    return count
+
+
+def is_solution(cell: nbformat.NotebookNode) -> bool:
+    """True for a code cell tagged ``solution``."""
+    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def check_solutions(nb: nbformat.NotebookNode) -> list[str]:
+    """Problems with the Exercises and the Solutions section that answers them."""
+    count = exercise_count(nb)
+    if not MIN_EXERCISES <= count <= MAX_EXERCISES:
+        return [f"'{EXERCISES_HEADING}' lists {count} exercises, not "
+                f"{MIN_EXERCISES} to {MAX_EXERCISES}"]
+    start = _heading_cell(nb, SOLUTIONS_HEADING)
+    if start is None or start < _heading_cell(nb, EXERCISES_HEADING):
+        return [f"no '{SOLUTIONS_HEADING}' section after the exercises"]
+    problems = []
+    answered: dict[int, bool] = {}
+    for i, cell in enumerate(nb.cells, 1):
+        inside = i > start + 1
+        if cell.cell_type == "markdown" and inside and any(
+            line.startswith("## ") for line in cell.source.splitlines()
+        ):
+            problems.append(f"cell {i}: a section after '{SOLUTIONS_HEADING}', "
+                            "which must be the last")
+        if cell.cell_type != "code":
+            continue
+        if is_solution(cell) != inside:
+            problems.append(
+                f"cell {i}: tagged '{SOLUTION_TAG}' outside '{SOLUTIONS_HEADING}'"
+                if not inside else
+                f"cell {i}: a code cell in '{SOLUTIONS_HEADING}' without the tag "
+                f"'{SOLUTION_TAG}'")
+            continue
+        if not inside:
+            continue
+        if cell.metadata.get("jupyter", {}).get("source_hidden") is not True:
+            problems.append(f"cell {i}: a solution not collapsed in JupyterLab "
+                            '(add jupyter={"source_hidden": true})')
+        first = SOLUTION_FIRST_LINE.match(cell.source.lstrip())
+        if not first or not 1 <= int(first.group(1)) <= count:
+            problems.append(f"cell {i}: a solution must start with '# Exercise N', "
+                            f"N from 1 to {count}")
+            continue
+        number = int(first.group(1))
+        answered[number] = answered.get(number, False) or bool(cell.get("outputs"))
+    for number in range(1, count + 1):
+        if number not in answered:
+            problems.append(f"exercise {number} has no solution cell")
+        elif not answered[number]:
+            problems.append(f"exercise {number}: its solution shows no output")
+    return problems
+
+
 def check_pair(path: Path, nb: nbformat.NotebookNode) -> list[str]:
     """Problems with the py:percent pair of ``path``."""
     py = path.with_suffix(".py")
@@ -241,7 +328,7 @@ def check_notebook(path: Path) -> list[str]:
             f"{size / 1e6:.2f} MB exceeds the {MAX_NOTEBOOK_BYTES / 1e6:g} MB "
             "budget (smaller or fewer figures)"
         )
-    return problems + check_pair(path, nb) + check_cells(nb)
+    return problems + check_pair(path, nb) + check_cells(nb) + check_solutions(nb)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,26 @@ check_params(globals(), SEED=Seed(), DEVICE=Device())
 
 # %%
 print(SEED + 1)
+
+# %% [markdown]
+# ## Exercises
+# 1. Print `SEED + 2`.
+# 2. Print `SEED + 3`.
+# 3. Print `SEED + 4`.
+#
+# ## Solutions
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 1
+print(SEED + 2)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 2
+print(SEED + 3)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 3
+print(SEED + 4)
 """
 
 CHECK_CELL = (
@@ -36,9 +56,20 @@ CHECK_CELL = (
 )
 
 
-def make_notebook(cells, *, params=True, executed=True) -> nbformat.NotebookNode:
+def solution_cell(number: int, text: str = "ok") -> nbformat.NotebookNode:
+    """A worked solution: tagged, collapsed, opened by ``# Exercise N``, with output."""
+    cell = nbformat.v4.new_code_cell(f"# Exercise {number}\nprint({text!r})")
+    cell.metadata["tags"] = ["solution"]
+    cell.metadata["jupyter"] = {"source_hidden": True}
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{text}\n")]
+    return cell
+
+
+def make_notebook(cells, *, params=True, executed=True,
+                  solutions=True) -> nbformat.NotebookNode:
     """Build a notebook from ``(kind, source)`` pairs after a title cell and, with
-    ``params``, a parameters cell (index 1) and its ``check_params`` cell (index 2)."""
+    ``params``, a parameters cell (index 1) and its ``check_params`` cell (index 2);
+    with ``solutions``, three exercises and their solutions end it."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -61,6 +92,11 @@ def make_notebook(cells, *, params=True, executed=True) -> nbformat.NotebookNode
             else nbformat.v4.new_markdown_cell
         )
         built.append(maker(source))
+    if solutions:
+        built.append(nbformat.v4.new_markdown_cell(
+            "## Exercises\n1. One.\n2. Two.\n3. Three.\n\n## Further reading\n- x"))
+        built.append(nbformat.v4.new_markdown_cell("## Solutions"))
+        built += [solution_cell(n) for n in (1, 2, 3)]
     count = 0
     for cell in built:
         if cell.cell_type == "code" and executed:

@@ -18,7 +18,7 @@ def tiny(*markdown: str) -> nbformat.NotebookNode:
               "**Prerequisites**: none; runs on CPU in about 3 s.")]
     for source in markdown:
         cells += [("code", "print(1)"), ("markdown", source)]
-    nb = make_notebook(cells, params=False)
+    nb = make_notebook(cells, params=False, solutions=False)
     nb.cells[0].source = "# 08 · Optimizers · 选择optimizer\n\n[Contents](../README.md)"
     return nb
 
@@ -156,3 +156,14 @@ def test_a_notebook_without_its_title_fails_with_its_name(tmp_path, capsys):
     status = build_site.main([str(arg) for arg in args])
     assert status == 1
     assert "site build FAILED: 08_optimizers.ipynb" in capsys.readouterr().err
+
+
+def test_solutions_are_folded_on_the_site_and_nothing_else_is():
+    nb = make_notebook([("code", "print(0)")])
+    site_nb = prepare_notebook(nb, "42_tiny", [])
+    folded = [i for i, c in enumerate(site_nb.cells)
+              if "hide-input" in c.metadata.get("tags", [])]
+    assert folded == [len(nb.cells) - 3, len(nb.cells) - 2, len(nb.cells) - 1]
+    assert all(c.metadata["tags"] == ["solution", "hide-input"]
+               for c in site_nb.cells[-3:])
+    assert nb.cells[-1].metadata["tags"] == ["solution"], "the original is untouched"

@@ -197,3 +197,56 @@ def test_the_budget_of_uncompared_cells_is_enforced(write_pair, monkeypatch, cap
     monkeypatch.setattr(check_notebooks, "MAX_UNCOMPARED_CELLS", 0)
     assert check_notebooks.main([str(path.parent)]) == 1
     assert "over the budget of 0" in capsys.readouterr().out
+
+
+def test_a_notebook_needs_three_to_five_exercises(write_pair):
+    nb = make_notebook([], solutions=False)
+    few = "'## Exercises' lists {} exercises, not 3 to 5"
+    assert problems_of(write_pair(nb)) == [few.format(0)]
+    nb.cells.append(nbformat.v4.new_markdown_cell("## Exercises\n1. One.\n2. Two."))
+    assert problems_of(write_pair(nb)) == [few.format(2)]
+
+
+def test_the_exercises_need_a_solutions_section_after_them(write_pair):
+    nb = make_notebook([])
+    solutions = next(c for c in nb.cells if c.source == "## Solutions")
+    solutions.source = "## Answers"
+    missing = "no '## Solutions' section after the exercises"
+    assert missing in problems_of(write_pair(nb))
+
+
+def test_every_exercise_needs_a_solution_with_output(write_pair):
+    nb = make_notebook([])
+    del nb.cells[-1]  # exercise 3's solution
+    nb.cells[-1].outputs = []  # exercise 2's shows nothing
+    assert problems_of(write_pair(nb)) == [
+        "exercise 2: its solution shows no output",
+        "exercise 3 has no solution cell",
+    ]
+
+
+def test_a_solution_cell_is_tagged_collapsed_and_numbered(write_pair):
+    nb = make_notebook([])
+    first = len(nb.cells) - 3
+    del nb.cells[first].metadata["jupyter"]
+    nb.cells[first + 1].source = "print('no number')"
+    nb.cells.append(nbformat.v4.new_code_cell("# Exercise 3\nprint(3)"))
+    nb.cells[-1].execution_count = nb.cells[-2].execution_count + 1
+    assert problems_of(write_pair(nb)) == [
+        f"cell {first + 1}: a solution not collapsed in JupyterLab "
+        '(add jupyter={"source_hidden": true})',
+        f"cell {first + 2}: a solution must start with '# Exercise N', N from 1 to 3",
+        f"cell {len(nb.cells)}: a code cell in '## Solutions' without the tag "
+        "'solution'",
+        "exercise 2 has no solution cell",
+    ]
+
+
+def test_solutions_come_last_and_only_there(write_pair):
+    nb = make_notebook([("code", "x = 1")])
+    nb.cells[3].metadata["tags"] = ["solution"]
+    nb.cells.append(nbformat.v4.new_markdown_cell("## Further reading"))
+    assert problems_of(write_pair(nb)) == [
+        "cell 4: tagged 'solution' outside '## Solutions'",
+        f"cell {len(nb.cells)}: a section after '## Solutions', which must be the last",
+    ]

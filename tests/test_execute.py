@@ -15,8 +15,9 @@ def test_execute_writes_outputs_in_order_and_passes_the_checks(tmp_path):
     path = execute_pair("42_tiny", folder=tmp_path)
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert [c.execution_count for c in code] == [1, 2, 3]
-    assert code[2].outputs[0].text == "1\n"
+    assert [c.execution_count for c in code] == [1, 2, 3, 4, 5, 6]
+    assert [c.outputs[0].text for c in code[2:]] == ["1\n", "2\n", "3\n", "4\n"]
+    assert all(c.metadata.jupyter.source_hidden for c in code[3:]), "kept from the .py"
     assert nb.metadata.kernelspec.language == "python"
     assert check_notebook(path) == []
 

@@ -55,6 +55,7 @@ def test_runs_passes_parameters_reports_and_names_the_failing_cell(tmp_path, cap
     assert good_row["beyond_floor_s"] == pytest.approx(
         good_row["seconds"] - data["floor"]["seconds"], abs=0.011
     )
+    assert 0 < good_row["solutions_s"] < good_row["seconds"]  # its 3 solution cells
     assert "| 02_bad | FAILED |" in (rep / "timing.md").read_text()
 
 
@@ -103,7 +104,8 @@ def test_first_error_without_an_error_cell(tmp_path):
 
 def test_report_table_and_totals(tmp_path):
     floor = Result("_floor", 3.0, 300.0, True)
-    rows = [Result("01_a", 4.5, 310.0, True), Result("02_b", 10.25, 900.0, True)]
+    rows = [Result("01_a", 4.5, 310.0, True, solutions_s=0.5),
+            Result("02_b", 10.25, 900.0, True, solutions_s=1.25)]
     meta = {
         "device": "cpu",
         "cpus": 2,
@@ -113,6 +115,6 @@ def test_report_table_and_totals(tmp_path):
         "parameters": [],
     }
     text = report(rows, floor, meta, tmp_path)
-    assert "| 01_a | ok | 4.50 | 1.50 | 310 |" in text
-    assert "| 02_b | ok | 10.25 | 7.25 | 900 |" in text
-    assert "Total: 14.8 s for 2 notebook(s)." in text
+    assert "| 01_a | ok | 4.50 | 1.50 | 0.50 | 310 |" in text
+    assert "| 02_b | ok | 10.25 | 7.25 | 1.25 | 900 |" in text
+    assert "Total: 14.8 s for 2 notebook(s), 1.8 s of it in solutions." in text

@@ -23,6 +23,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+import nbformat
 import pytest
 
 from ci.catalog import notebook_paths
@@ -74,6 +75,12 @@ IMAGES_JS = """async () => {
   await Promise.race([Promise.all(imgs.map(settle)), timeout]);
   return imgs.map(img => ({src: img.getAttribute('src'), width: img.naturalWidth}));
 }"""
+
+
+# Each worked solution's code: folded (in a closed <details>), so not displayed.
+SOLUTIONS_JS = """() => [...document.querySelectorAll('div.cell.tag_solution')].map(
+    cell => ({folded: !!cell.querySelector('details:not([open]) .cell_input'),
+              shown: !!cell.querySelector('.cell_input pre')?.checkVisibility()}))"""
 
 
 def site_pages(site: Path = SITE) -> list[str]:
@@ -165,6 +172,7 @@ def test_page_loads_offline_with_math_and_images(page, server, browser):
         tab.goto(server + page, wait_until="networkidle", timeout=TIMEOUT_MS)
         math = tab.evaluate(MATH_JS)
         images = tab.evaluate(IMAGES_JS)
+        solutions = tab.evaluate(SOLUTIONS_JS)
         tab.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
         SHOTS.mkdir(parents=True, exist_ok=True)
         (SHOTS / "full").mkdir(exist_ok=True)
@@ -185,6 +193,15 @@ def test_page_loads_offline_with_math_and_images(page, server, browser):
                 f"math left untypeset: {math['untypeset']}" * bool(math["untypeset"]),
                 f"TeX errors from MathJax: {math['errors']}" * bool(math["errors"]),
                 f"raw TeX delimiters in the text: {math['raw']}" * bool(math["raw"])]
+    open_solutions = [i for i, s in enumerate(solutions, 1)
+                      if not s["folded"] or s["shown"]]
+    problems.append(f"solutions whose code is not folded: {open_solutions}"
+                    * bool(open_solutions))
+    if (ROOT / "notebooks" / page.replace(".html", ".ipynb")).is_file():
+        nb = nbformat.read(ROOT / "notebooks" / page.replace(".html", ".ipynb"), 4)
+        expected = sum("solution" in c.metadata.get("tags", []) for c in nb.cells)
+        problems.append(f"{len(solutions)} solution cells on the page, {expected} "
+                        "in the notebook" * (len(solutions) != expected))
     problems = [problem for problem in problems if problem]
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
 
