@@ -41,6 +41,8 @@ HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 README_LINK_RE = re.compile(r"\]\(\.\./README\.md(?:#[^)\s]*)?\)")
 REPO_ENV = "PYTORCH_NOTES_REPO_URL"
 HIDE_SOLUTION = "hide-input"  # MyST-NB folds the cell's code into a closed dropdown
+SOLUTION_PROMPTS = {"code_prompt_show": "Show the solution",
+                    "code_prompt_hide": "Hide the solution"}
 
 
 @dataclass
@@ -134,6 +136,7 @@ def prepare_notebook(nb: nbformat.NotebookNode, stem: str, errata: list[Erratum]
         if cell.cell_type == "code" and is_solution(cell):
             tags = cell.metadata.setdefault("tags", [])
             tags += [HIDE_SOLUTION] if HIDE_SOLUTION not in tags else []
+            cell.metadata.setdefault("mystnb", {}).update(SOLUTION_PROMPTS)
     by_cell: dict[int, list[Erratum]] = {}
     for erratum in errata:
         by_cell.setdefault(erratum.cell, []).append(erratum)
