@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -20,10 +22,12 @@
 # **What you will learn**
 # - Trace how `nn.Module.__setattr__` sorts attributes into `_parameters`, `_buffers`
 #   and `_modules`, and which of them reach `state_dict`, `.to()` and the optimizer
+#   (plain lists versus `nn.ModuleList`, `state_dict` aliasing, `Module.to` in place)
 # - Verify the registration rules (`register_parameter`, `register_buffer`,
 #   `add_module`) by provoking each error the source raises
-# - Prove that `apply`, `train`/`eval`, `requires_grad_` and `zero_grad` recurse, and
-#   measure what they change: Dropout masks, BatchNorm statistics, gradients
+# - Prove that `apply`, `train`/`eval`, `requires_grad_` and `zero_grad` recurse,
+#   measure what they change (Dropout masks, BatchNorm statistics, gradients), and
+#   tell `eval()` from `no_grad()` and `inference_mode()`
 # - Capture activations and gradients with forward, forward-pre and full backward
 #   hooks, and check them against autograd
 # - Compare the 2019 source the note quotes with the installed PyTorch
@@ -36,11 +40,15 @@
 # `nn.Linear`, `nn.GRU` and LeNet of the earlier notebooks is an `nn.Module`, so the
 # few rules below explain why `model.parameters()` finds the weights, why
 # `model.eval()` changes the outputs and why a tensor stored on `self` sometimes does
-# not follow `model.to(device)`. We run every snippet the note gives, fix what no
-# longer holds and print the real source of the version installed here.
+# not follow `model.to(device)`. The note's code is of two kinds: excerpts of the
+# 2019 source, which we compare with the source installed here (running the lines
+# that no longer work), and usage snippets, which we run as written; we fix what no
+# longer holds.
 
 # %%
+import copy
 import inspect
+import re
 import warnings
 from collections import OrderedDict
 
@@ -72,6 +80,7 @@ BN_MOMENTUM = 0.1  # nn.BatchNorm1d's default
 BN_SHIFT = 2.0  # mean of the BatchNorm inputs, so the running mean visibly moves
 NUM_TRAIN_STEPS = 12  # BatchNorm batches seen in train mode, then as many in eval
 FILL_VALUE = 1000.0  # the constant the note's apply() example writes
+LR = 0.1  # learning rate of the one SGD step in section 8.3
 SOURCE_LINES = 20  # how many lines of installed source to print at most
 
 # %%
@@ -80,7 +89,7 @@ check_params(
     SEED=Seed(), DEVICE=Device(), IN_FEATURES=Int(min=1), HIDDEN=Int(min=1),
     NUM_CLASSES=Int(min=1), BATCH_SIZE=Int(min=2), DROPOUT_P=Float(ge=0, lt=1),
     BN_MOMENTUM=OrNone(Float(gt=0, le=1)), BN_SHIFT=Float(), NUM_TRAIN_STEPS=Int(min=1),
-    FILL_VALUE=Float(), SOURCE_LINES=Int(min=1),
+    FILL_VALUE=Float(), LR=Float(gt=0), SOURCE_LINES=Int(min=1),
 )
 
 # %%
@@ -111,17 +120,32 @@ print(f"{len(hook_dicts)} hook dicts, e.g.", hook_dicts[:4])
 assert all(state[name] == {} for name in registries) and state["training"] is True
 
 # %% [markdown]
-# Three registries, all empty, plus eleven hook dictionaries. `_backward_hooks` run
-# during the backward pass and `_forward_hooks` after `forward`; section 12 uses them.
+# Three registries, all empty, plus the hook dictionaries counted above (how many
+# depends on the torch version). `_backward_hooks` run during the backward pass and
+# `_forward_hooks` after `forward`; section 12 uses them.
 #
+# The note also says `self._state_dict_xxx` "表示状态字典" (represent the state dict,
+# used to save and load values). They are hook dictionaries too: a `Linear` has
+# tensors in its `state_dict()` and nothing in any `_state_dict_*` attribute, because
+# `state_dict()` is assembled on demand from `_parameters` and `_buffers` (section 8).
+
+# %%
+linear_layer = nn.Linear(IN_FEATURES, NUM_CLASSES)
+state_dict_attrs = sorted(k for k in vars(linear_layer) if k.startswith("_state_dict"))
+print({k: len(getattr(linear_layer, k)) for k in state_dict_attrs},
+      "| state_dict():", list(linear_layer.state_dict()))
+assert not any(getattr(linear_layer, k) for k in state_dict_attrs)
+
+# %% [markdown]
 # > **Erratum (勘误)** — the note wrote that `self._backward_hooks` and
 # > `self._forward_hooks` are "respectively the forward and the backward hooks", that
-# > the registries are `OrderedDict`s and that subclasses call `super.__init__()`; the
-# > order is the other way round (`_backward_hooks` fire in backward), the installed
-# > `_parameters`, `_buffers` and `_modules` are plain `dict`s (insertion-ordered since
-# > Python 3.7), there are now many more hook dicts (`_backward_pre_hooks`,
-# > `_forward_hooks_with_kwargs`, `_state_dict_pre_hooks`, ...), and the call is
-# > `super().__init__()`; the cell above shows it.
+# > `self._state_dict_xxx` hold the state dict, that the registries are `OrderedDict`s
+# > and that subclasses call `super.__init__()`; the order is the other way round
+# > (`_backward_hooks` fire in backward), the `_state_dict_*` entries are (empty) hook
+# > dicts, the installed `_parameters`, `_buffers` and `_modules` are plain `dict`s
+# > (insertion-ordered since Python 3.7), there are now many more hook dicts
+# > (`_backward_pre_hooks`, `_forward_hooks_with_kwargs`, `_state_dict_pre_hooks`,
+# > ...), and the call is `super().__init__()`; the cells above show it.
 #
 # ### 1.2 The installed `__init__`
 #
@@ -147,19 +171,27 @@ show_source(nn.Module.__init__, start='super().__setattr__("training"')
 # facts we rely on are asserted separately, so they are checked on every run:
 
 # %%
-new_in_init = {"_non_persistent_buffers_set", "_backward_pre_hooks",
-               "_forward_hooks_with_kwargs", "_load_state_dict_post_hooks"}
-assert new_in_init <= set(state)
-assert "_non_persistent_buffers_set" in inspect.getsource(nn.Module.__init__)
-print(sorted(new_in_init))
+NOTE_INIT = ["training", "_parameters", "_buffers", "_backward_hooks",
+             "_forward_hooks", "_forward_pre_hooks", "_state_dict_hooks",
+             "_load_state_dict_pre_hooks", "_modules"]  # the note's quote, in order
+init_source = inspect.getsource(nn.Module.__init__)
+installed = re.findall(r'super\(\)\.__setattr__\("(\w+)"', init_source)
+assert set(installed) == set(state) and set(NOTE_INIT) <= set(installed)
+absent = [name for name in installed if name not in NOTE_INIT]
+print(f"installed __init__ sets {len(installed)} attributes, the note's quote "
+      f"{len(NOTE_INIT)}; absent from the quote ({len(absent)}):")
+print("\n".join(absent))
 
 # %% [markdown]
-# Four of the attributes `__init__` sets today are absent from the note's quote.
+# The cell reads the attribute names out of the installed source, checks them against
+# a fresh module's `__dict__`, and lists those the note's 2019 quote does not have:
+# every one of the note's attributes is still there, and the printed ones are new.
 #
 # ### 1.3 Registering before `super().__init__()`
 #
 # The note's `register_parameter` example starts with `def __init__():`. We run it as
-# written, then with `self` but still without `super().__init__()`.
+# written, then with `self` but still without `super().__init__()`, once for each of
+# the three registration methods.
 
 # %%
 class NoSelf(nn.Module):
@@ -168,20 +200,30 @@ class NoSelf(nn.Module):
 
 
 class NoSuperInit(nn.Module):
-    def __init__(self):
-        self.register_parameter("w", nn.Parameter(torch.ones(1)))
+    def __init__(self, method, value):
+        getattr(self, method)("w", value)  # no super().__init__() first
 
 
-for cls in (NoSelf, NoSuperInit):
+attempts = {
+    "NoSelf()": NoSelf,
+    "register_parameter": lambda: NoSuperInit("register_parameter",
+                                              nn.Parameter(torch.ones(1))),
+    "register_buffer": lambda: NoSuperInit("register_buffer", torch.ones(1)),
+    "add_module": lambda: NoSuperInit("add_module", nn.Linear(1, 1)),
+}
+for label, attempt in attempts.items():
     try:
-        cls()
+        attempt()
     except (TypeError, AttributeError) as err:
-        print(f"{cls.__name__}: {type(err).__name__}: {err}")
+        print(f"{label:<19} {type(err).__name__}: {err}")
+    else:
+        raise AssertionError(f"{label} succeeded before Module.__init__()")
 
 # %% [markdown]
-# Without `self` Python refuses the call; with `self` but before
-# `super().__init__()`, `_parameters` does not exist yet and `register_parameter`
-# raises the `AttributeError` the note's excerpt describes.
+# Without `self` Python refuses the call. With `self` but before
+# `super().__init__()` the registries do not exist yet: `register_parameter` and
+# `register_buffer` check for that and raise the `AttributeError` the note's excerpt
+# describes; `add_module` has no such check and fails on the missing `_modules`.
 #
 # > **Erratum (勘误)** — the note wrote `def __init__(): self.register_parameter(...)`;
 # > a method needs `self`, and `super().__init__()` must run before anything is
@@ -231,9 +273,25 @@ assert scale_shift.offset.dtype == torch.float32
 assert "offset" not in scale_shift.state_dict()
 
 # %% [markdown]
-# `offset` stayed float32 and is missing from `state_dict`: it would not be saved, not
-# moved by `.to(device)` and its forward would fail on a GPU. Register such tensors as
-# buffers.
+# `offset` stayed float32 and is missing from `state_dict`, so it would not be saved.
+# Nor does it follow `.to(device)`. The `meta` device (tensors with a shape and no
+# data) plays the part of a GPU here: the registered tensors move, `offset` stays on
+# the CPU, and the forward pass fails on the mix.
+
+# %%
+on_meta = ScaleShift(IN_FEATURES).to("meta")
+print("scale on", on_meta.scale.device, "| shift on", on_meta.shift.device,
+      "| offset on", on_meta.offset.device)
+try:
+    on_meta(torch.ones(BATCH_SIZE, IN_FEATURES, device="meta"))
+except RuntimeError as err:
+    print(f"{type(err).__name__}: {err}")
+else:
+    raise AssertionError("a CPU tensor mixed into a meta forward pass")
+
+# %% [markdown]
+# Register such tensors as buffers (or compute them in `forward` from the input's
+# device).
 #
 # ## 2. 前向传播 · `forward`
 #
@@ -252,10 +310,31 @@ print("nn.Module.forward is", nn.Module.forward.__name__)
 # a message naming the class. Calling `model(x)` (not `model.forward(x)`) matters:
 # `__call__` runs the hooks of section 12 around `forward`.
 #
+# The note's own `forward` cannot be run at all: its docstring opens with `r"""` and
+# never closes, and `raise NotImplementedError` sits inside it. We compile the four
+# lines exactly as the note prints them (its tab included):
+
+# %%
+NOTE_FORWARD = "\n".join([
+    "def forward(self, *input):",
+    '\tr"""Defines the computation performed at every call.',
+    "    Should be overridden by all subclasses.",
+    "    raise NotImplementedError",
+])
+try:
+    compile(NOTE_FORWARD, "<note>", "exec")
+except SyntaxError as err:
+    print(f"{type(err).__name__}: {err}")
+else:
+    raise AssertionError("the note's forward compiled")
+
+# %% [markdown]
 # > **Erratum (勘误)** — the note's quoted `forward` puts `raise NotImplementedError`
-# > inside the unclosed docstring, so as printed it would raise nothing; the installed
-# > default is `_forward_unimplemented`, which raises `NotImplementedError: Module
-# > [Module] is missing the required "forward" function`; the cell above shows it.
+# > inside an unterminated docstring, so as printed it is a `SyntaxError`
+# > (unterminated triple-quoted string literal), not a method that raises; the
+# > installed default is `_forward_unimplemented`, which raises `NotImplementedError:
+# > Module [Module] is missing the required "forward" function`; the cells above show
+# > both.
 #
 # ## 3. 注册缓冲区 · `register_buffer`
 #
@@ -297,6 +376,10 @@ try:
     import torch._six  # noqa: F401 - the module the note's source imports
 except ModuleNotFoundError as err:
     print(f"{type(err).__name__}: {err}")
+try:
+    isinstance("running_mean", torch._six.string_classes)  # the note's name check
+except AttributeError as err:
+    print(f"{type(err).__name__}: {err}")
 print("register_buffer", sig)
 
 # %% [markdown]
@@ -311,9 +394,11 @@ print("register_buffer", sig)
 # ### 4.1 The note's example, repaired
 #
 # The note registers a parameter named `"test param"` (with a space), prints
-# `net.parameters()` and then says to look at it with `named_buffers()`. We run the
-# repaired class and print the type of `parameters()` instead of its repr, which would
-# show a memory address.
+# `net.parameters()` and then says to look at it with `named_buffers()`. Its snippet is
+# a bare `def __init__():` (section 1.3 ran that) and uses a `Net` defined only in the
+# next section, so we put the registration in a class. We print the type of
+# `parameters()` instead of its repr, which would show a memory address, then run the
+# note's loop over `named_parameters()` as written.
 
 # %%
 class TestParam(nn.Module):
@@ -328,11 +413,13 @@ for name, param in test_param.named_parameters():
     print(f"named_parameters: {name!r} {param.tolist()}")
 print("named_buffers   :", list(test_param.named_buffers()))
 print("getattr         :", getattr(test_param, "test param").tolist())
+for param in test_param.named_parameters():  # the note's loop
+    print(param)
 
 # %% [markdown]
-# A space is accepted (only `.` and the empty string are refused), so the parameter
-# can only be reached with `getattr`; it is found by `named_parameters()`, while
-# `named_buffers()` is empty.
+# A space is accepted (section 4.2 lists what is refused), so the parameter can only
+# be reached with `getattr`; it is found by `named_parameters()`, which yields
+# `(name, Parameter)` pairs, while `named_buffers()` is empty.
 #
 # > **Erratum (勘误)** — the note wrote "use `self.named_buffers()` to see the
 # > registered buffer" after `register_parameter`, and `print(net.parameters())`;
@@ -340,9 +427,45 @@ print("getattr         :", getattr(test_param, "test param").tolist())
 # > empty), and `parameters()` returns a generator whose repr is an address, not the
 # > parameters (iterate it or wrap it in `list`); the cell above shows it.
 #
-# ### 4.2 Every error `register_parameter` raises
+# ### 4.2 Every refusal of the three registration methods
 #
-# The note's excerpt shows two checks and elides the rest. We provoke each one; a
+# The note's `register_buffer` quote shows its checks, its `register_parameter` quote
+# elides most of them ("省略那些类型重复的检查") and its `add_module` quote elides all.
+# In the installed source (section 3.1 printed `register_buffer`'s), the three methods
+# refuse the same names, after the `AttributeError` of section 1.3 for a module whose
+# `__init__` has not run: a name that is not a `str` (`TypeError`), one that contains
+# `.`, the empty string, and any name `hasattr` already finds outside the method's own
+# registry (`KeyError`), a method name such as `forward` included. We try every case on
+# every method; the loop fails if a registration is accepted.
+
+# %%
+NAME_CASES = {"name with '.'": "a.b", "empty name": "",
+              "existing attribute": "training", "a method's name": "forward",
+              "name not a str": 3}
+unit = torch.ones(1)
+registrations = {  # method: a call that registers a valid value under the name
+    "register_parameter": lambda m, n: m.register_parameter(n, nn.Parameter(unit)),
+    "register_buffer": lambda m, n: m.register_buffer(n, torch.ones(1)),
+    "add_module": lambda m, n: m.add_module(n, nn.Linear(1, 1)),
+}
+print(f"{'':<20}" + "".join(f"{method:<20}" for method in registrations))
+for label, name in NAME_CASES.items():
+    errors = []
+    for method, register in registrations.items():
+        try:
+            register(nn.Module(), name)
+        except (KeyError, TypeError) as err:
+            errors.append(type(err).__name__)
+        else:
+            raise AssertionError(f"{method} accepted the {label} {name!r}")
+    assert errors == [("TypeError" if label == "name not a str" else "KeyError")] * 3
+    print(f"{label:<20}" + "".join(f"{error:<20}" for error in errors))
+
+# %% [markdown]
+# Every name case is refused by all three methods, with the same error type. The next
+# cell prints `register_parameter`'s messages for them, then tries the checks on the
+# value that follow the name checks: a parameter must be an `nn.Parameter` without a
+# `grad_fn`, a buffer a tensor (or `None`), a child an `nn.Module` (or `None`). A
 # non-leaf tensor is tried twice, as a plain tensor and as a `Parameter` that an
 # in-place operation turned into a non-leaf.
 
@@ -350,33 +473,49 @@ print("getattr         :", getattr(test_param, "test param").tolist())
 leaf = torch.ones(2, requires_grad=True)
 non_leaf_param = nn.Parameter(torch.ones(2), requires_grad=False)
 non_leaf_param.mul_(leaf)  # a Parameter with a grad_fn
-cases = {  # label: (name, value, expected error)
-    "name with '.'": ("a.b", nn.Parameter(torch.ones(1)), KeyError),
-    "empty name": ("", nn.Parameter(torch.ones(1)), KeyError),
-    "existing attribute": ("training", nn.Parameter(torch.ones(1)), KeyError),
-    "name not a str": (3, nn.Parameter(torch.ones(1)), TypeError),
-    "plain non-leaf tensor": ("w", leaf * 2, TypeError),
-    "non-leaf Parameter": ("w", non_leaf_param, ValueError),
+cases = {  # label: (method, name, value, expected error)
+    **{label: ("register_parameter", name, nn.Parameter(torch.ones(1)),
+               TypeError if label == "name not a str" else KeyError)
+       for label, name in NAME_CASES.items()},
+    "plain non-leaf tensor": ("register_parameter", "w", leaf * 2, TypeError),
+    "non-leaf Parameter": ("register_parameter", "w", non_leaf_param, ValueError),
+    "a list as a buffer": ("register_buffer", "b", [0.0], TypeError),
+    "a tensor as a child": ("add_module", "m", torch.ones(1), TypeError),
 }
-for label, (name, value, expected) in cases.items():
+for label, (method, name, value, expected) in cases.items():
     try:
-        nn.Module().register_parameter(name, value)
+        getattr(nn.Module(), method)(name, value)
     except (KeyError, TypeError, ValueError) as err:
         assert type(err) is expected, label
         print(f"{label:<22}{type(err).__name__}: {str(err)[:58]}")
+    else:
+        raise AssertionError(f"{method} accepted the {label}")
 
 # %% [markdown]
-# The name is checked first (`KeyError` for `.`, `""` or a taken attribute), then the
-# type: a non-leaf plain tensor fails the `isinstance(param, Parameter)` test with a
-# `TypeError`, so the `ValueError` about non-leaf tensors that the note quotes is only
-# reachable for a `Parameter` that acquired a `grad_fn`.
+# The name is checked first, then the value: a non-leaf plain tensor fails the
+# `isinstance(param, Parameter)` test with a `TypeError`, so the `ValueError` about
+# non-leaf tensors in the note's excerpt is reached only by a `Parameter` that
+# acquired a `grad_fn`. (The note marks the checks before it as omitted, so this is a
+# gap in the excerpt, not an error.)
 #
-# > **Erratum (勘误)** — the note's excerpt suggests that registering a non-leaf
-# > tensor raises `ValueError: Cannot assign non-leaf Tensor to parameter`; a plain
-# > non-leaf tensor (such as `w * 2`) is refused earlier with `TypeError: cannot assign
-# > 'torch.FloatTensor' object to parameter 'w' (torch.nn.Parameter or None
-# > required)`, and the `ValueError` appears only for a `Parameter` with a `grad_fn`;
-# > the cell above shows both.
+# A name already used in the method's *own* registry is not refused: registering it
+# again replaces the value. A name held by another registry is refused:
+
+# %%
+module = nn.Module()
+module.register_parameter("w", nn.Parameter(torch.ones(1)))
+module.register_parameter("w", nn.Parameter(torch.zeros(1)))  # replaces the first
+try:
+    module.register_buffer("w", torch.ones(1))
+except KeyError as err:
+    print(f"register_buffer('w') -> {type(err).__name__}: {err}")
+else:
+    raise AssertionError("a buffer took the name of a parameter")
+assert module.w.item() == 0.0 and list(module._buffers) == []
+print("w after re-registering:", module.w.tolist())
+
+# %% [markdown]
+# The second `register_parameter("w", ...)` replaced the first; the buffer was refused.
 #
 # `nn.Parameter(x * 2)` never has a `grad_fn`: it detaches its data and is a fresh
 # leaf.
@@ -394,9 +533,10 @@ print("registered:", [name for name, _ in module.named_parameters()])
 #
 # ## 5. 添加子模块 · `add_module`
 #
-# `add_module(name, module)` is what `self.name = module` calls underneath; it also
-# accepts names that are not identifiers. We run the note's class as written, with a
-# child named `"second linear"` and a `forward` that returns `None`.
+# `add_module(name, module)` registers a child under any string name, identifiers or
+# not. We run the note's class as written, with a child named `"second linear"` and a
+# `forward` that returns `None`, and its loop `for param in net.modules(): print(param)`
+# (the loop variable holds modules, not parameters).
 
 # %%
 class TwoLinears(nn.Module):
@@ -410,8 +550,8 @@ class TwoLinears(nn.Module):
 
 
 two_linears = TwoLinears()
-for name, child in two_linears.named_children():
-    print(f"{name!r:<16} {child}")
+for param in two_linears.modules():  # the note's loop
+    print(param)
 print("state_dict:", list(two_linears.state_dict()))
 print("forward returns", two_linears())
 
@@ -427,14 +567,51 @@ try:
     two_linears.add_module("third.linear", nn.Linear(1, 1))
 except KeyError as err:
     print(f"{type(err).__name__}: {err}")
+else:
+    raise AssertionError("a name with '.' was accepted")
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note's `add_module("second linear", ...)` example uses a
-# > name with a space and a `forward(self)` that takes no input and returns `None`;
-# > the space is accepted but the child is then reachable only via
-# > `getattr(model, "second linear")`, and such a model computes nothing; use
-# > identifier names and a `forward(self, x)` that returns a tensor; the cells above
-# > show it.
+# The note's example is legal, a demonstration rather than a model: a name with a
+# space works but makes the child reachable only via `getattr`, and a `forward(self)`
+# that returns `None` computes nothing. Real models use identifier names and a
+# `forward(self, x)` that returns a tensor.
+#
+# ### 5.1 `self.name = module` does not call `add_module`
+#
+# The note says `add_module` has the same effect as assigning the layer directly
+# ("效果等同于直接添加一层"). The effect is the same, but in PyTorch 2.x the assignment
+# does not go through `add_module`: `nn.Module.__setattr__` writes `_modules[name]`
+# itself. We replace `nn.Module.add_module` with a spy for the duration of one
+# `TwoLinears()` and record which names pass through it.
+
+# %%
+add_module_calls = []
+original_add_module = nn.Module.add_module
+
+
+def spy_add_module(self, name, module):
+    add_module_calls.append(name)
+    return original_add_module(self, name, module)
+
+
+nn.Module.add_module = spy_add_module
+try:
+    spied = TwoLinears()
+finally:
+    nn.Module.add_module = original_add_module
+setattr_source = inspect.getsource(nn.Module.__setattr__)
+assert add_module_calls == ["second linear"] and "linear" in spied._modules
+assert "add_module" not in setattr_source and "modules[name] = value" in setattr_source
+print("names passed to add_module:", add_module_calls)
+print("__setattr__ calls add_module:", "add_module" in setattr_source,
+      "| calls register_parameter:", "self.register_parameter(" in setattr_source)
+
+# %% [markdown]
+# Only the explicit `add_module("second linear", ...)` went through the spy; the
+# assignment `self.linear = nn.Linear(1, 1)` was stored by `__setattr__` directly
+# (the source line `modules[name] = value`). For parameters it is different:
+# `__setattr__` does call `register_parameter`, so the name checks of section 4.2
+# also apply to `self.w = nn.Parameter(...)`.
 #
 # The note also says that, because the registry is ordered, layers "must be added in
 # order". The order of `_modules` only decides iteration (printing, `children()`,
@@ -463,6 +640,51 @@ print("output shape:", tuple(reversed_model(X).shape))
 # > iteration, and `forward` defines the computation (only `nn.Sequential` runs its
 # > children in registration order); the cell above shows it.
 #
+# ### 5.2 Containers: `nn.ModuleList` and `nn.ModuleDict`, not a Python list
+#
+# `__setattr__` registers a value only if it *is* a module. A Python `list` or `dict`
+# of layers is stored as a plain attribute, so the layers in it are invisible to
+# `parameters()` (the optimizer), `state_dict()` (the checkpoint) and `.to()` /
+# `.double()`. `nn.ModuleList` and `nn.ModuleDict` are modules that register their
+# items. We store the same two layers in each of the four containers.
+
+# %%
+class Stack(nn.Module):
+    """Keep ``layers`` in whatever ``container`` makes of them."""
+    def __init__(self, container, layers):
+        super().__init__()
+        self.layers = container(layers)
+
+
+containers = {
+    "list": list, "nn.ModuleList": nn.ModuleList,
+    "dict": lambda ls: {"body": ls[0], "head": ls[1]},
+    "nn.ModuleDict": lambda ls: nn.ModuleDict({"body": ls[0], "head": ls[1]}),
+}
+for label, container in containers.items():
+    layers = [nn.Linear(IN_FEATURES, HIDDEN), nn.Linear(HIDDEN, NUM_CLASSES)]
+    stack = Stack(container, layers).double()
+    found = (len(list(stack.parameters())), len(stack.state_dict()))
+    registered = isinstance(stack.layers, nn.Module)
+    assert found == ((4, 4) if registered else (0, 0))
+    assert layers[0].weight.dtype == (torch.float64 if registered else torch.float32)
+    print(f"{label:<14} parameters {found[0]} | state_dict keys {found[1]} | "
+          f"after .double(): {str(layers[0].weight.dtype).removeprefix('torch.')}")
+
+# %% [markdown]
+# With a plain `list` or `dict` the model has no parameters, saves nothing and keeps
+# its layers in float32 after `.double()`; its `forward` would still run, which makes
+# the bug quiet. The optimizer is the first to notice:
+
+# %%
+try:
+    torch.optim.SGD(Stack(list, layers).parameters(), lr=LR)
+except ValueError as err:
+    print(f"{type(err).__name__}: {err}")
+else:
+    raise AssertionError("an optimizer accepted an empty parameter list")
+
+# %% [markdown]
 # ## 6. 递归施加函数 · `apply`
 #
 # The note says `apply(fn)` applies `fn` to "all first-generation children". We trace
@@ -484,15 +706,18 @@ print("named_modules:", list(names.values()))
 # All five modules are visited, the grandchildren `encoder.fc` and `encoder.act`
 # included, and every module comes after its descendants: a post-order traversal
 # (`for child in self.children(): child.apply(fn)`, then `fn(self)`). `named_modules`
-# walks the same tree in pre-order. The check below asserts the post-order property
-# for every pair.
+# walks the same tree in pre-order. The check below asserts both properties for every
+# (ancestor, descendant) pair.
 
 # %%
-for name in visits:
-    descendants = [d for d in visits if d.startswith(name + ".") or name == "(root)"]
-    assert all(visits.index(d) < visits.index(name) for d in descendants if d != name)
+pre_order = list(names.values())
+pairs = [(a, d) for a in visits for d in visits
+         if d != a and (a == "(root)" or d.startswith(a + "."))]
+assert all(visits.index(d) < visits.index(a) for a, d in pairs)  # apply: post-order
+assert all(pre_order.index(d) > pre_order.index(a) for a, d in pairs)  # pre-order
 assert visits == ["encoder.fc", "encoder.act", "encoder", "head", "(root)"]
-print("post-order holds for", len(visits), "modules")
+print(f"{len(pairs)} ancestor/descendant pairs: apply visits the descendant first, "
+      "named_modules the ancestor first")
 
 # %% [markdown]
 # The tree with the two orders, drawn:
@@ -500,7 +725,6 @@ print("post-order holds for", len(visits), "modules")
 # %%
 positions = {"(root)": (2.2, 2.0), "encoder": (1.2, 1.0), "head": (3.2, 1.0),
              "encoder.fc": (0.3, 0.0), "encoder.act": (2.1, 0.0)}
-pre_order = list(names.values())
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for name, (x, y) in positions.items():
     if name != "(root)":
@@ -515,7 +739,16 @@ ax.axis("off")
 plt.show()
 
 # %% [markdown]
-# The leaves are numbered first by `apply` and last by `named_modules`.
+# `apply` numbers every module after all of its descendants and the root last;
+# `named_modules` numbers it before them and the root first. This is not "leaves
+# first": the leaf `head` comes after the inner module `encoder`, because `apply`
+# finishes the whole `encoder` subtree before it starts on `head`.
+
+# %%
+assert visits.index("head") > visits.index("encoder")
+print("apply order:", " -> ".join(visits))
+
+# %% [markdown]
 #
 # > **Erratum (勘误)** — the note wrote that `apply` applies `fn` to "all
 # > first-generation sub-modules of the current module"; it recurses through every
@@ -525,8 +758,26 @@ plt.show()
 # ### 6.1 The note's initialisation example
 #
 # The note fills every `nn.Linear` weight with 1000 through `.data` and returns `True`
-# from `fn`. The current idiom writes under `torch.no_grad()` with `nn.init`; the
-# return value of `fn` is ignored, and `apply` returns the module itself.
+# from `fn`. We run it as written on the note's `Net` (our `TwoLinears`), with
+# `FILL_VALUE` in place of the literal:
+
+# %%
+def func(param):
+    if isinstance(param, nn.Linear):
+        param.weight.data.fill_(FILL_VALUE)
+    return True
+
+
+net = TwoLinears()
+net.apply(fn=func)
+print(net.linear.weight)
+assert (getattr(net, "second linear").weight == FILL_VALUE).all()
+
+# %% [markdown]
+# The print matches the note's comment `tensor([[1000.]], requires_grad=True)`, with
+# the `Parameter containing:` line a `Parameter`'s repr adds. The current idiom writes
+# under `torch.no_grad()` with `nn.init`; the return value of `fn` is ignored, and
+# `apply` returns the module itself.
 
 # %%
 @torch.no_grad()
@@ -577,6 +828,8 @@ try:
     bn_model.to(torch.int32)
 except TypeError as err:
     print(f"{type(err).__name__}: {err}")
+else:
+    raise AssertionError("Module.to accepted an integer dtype")
 bn_model.float().to(device)
 tensors = [*bn_model.parameters(), *bn_model.buffers()]
 assert all(t.device.type == device.type for t in tensors)
@@ -592,12 +845,50 @@ print(f"{len(tensors)} tensors on the chosen device, float32 again")
 # `cpu()` are the same operation with a fixed target, and every one of them returns
 # the module itself, so `model = model.to(device)` and `model.to(device)` are equal.
 #
+# The note's two lines, run as written in a fresh namespace that holds only `torch`
+# and a `model` (building a `torch.device('cuda')` object needs no GPU):
+
+# %%
+NOTE_TO = "devie = torch.device('cuda')\nmodel.to(device)"
+try:
+    exec(NOTE_TO, {"torch": torch, "model": nn.Linear(1, 1)})
+except NameError as err:
+    print(f"{type(err).__name__}: {err}")
+else:
+    raise AssertionError("the note's lines ran")
+
+# %% [markdown]
 # > **Erratum (勘误)** — the note wrote `devie = torch.device('cuda')` followed by
 # > `model.to(device)`; the variable is misspelled, so the call raises `NameError` in
-# > a fresh session or silently uses some older `device`; write `device =
-# > get_device(...)` once and pass it everywhere, as the cell above does. The quoted
-# > `to` also says "only accepts floating point dtypes"; today it accepts complex ones
-# > too, as the message above shows.
+# > a fresh session (the cell above) or silently uses some older `device`; write
+# > `device = get_device(...)` once and pass it everywhere, as this notebook does. The
+# > quoted `to` also says "only accepts floating point dtypes"; today it accepts
+# > complex ones too, as the `TypeError` message above shows.
+#
+# ### 7.1 `Module.to` works in place, `Tensor.to` returns a new tensor
+#
+# The two methods share a name and not their semantics. `Module.to` converts the
+# module's tensors in place and returns the module itself; `Tensor.to` leaves the
+# tensor alone and returns a converted copy (or the tensor itself when nothing needs
+# to change). Forgetting the assignment is harmless for a module and a silent no-op for
+# a tensor.
+
+# %%
+weights = torch.ones(IN_FEATURES)
+weights.to(torch.float64)  # result discarded: weights is unchanged
+converted = weights.to(torch.float64)
+assert weights.dtype == torch.float32 and converted.dtype == torch.float64
+assert weights.to(torch.float32) is weights  # nothing to do: the same tensor
+layer = nn.Linear(IN_FEATURES, NUM_CLASSES)
+returned = layer.to(torch.float64)  # result not needed: layer itself is converted
+assert returned is layer and layer.weight.dtype == torch.float64
+print(f"Tensor.to: original {weights.dtype}, returned {converted.dtype}, "
+      f"a new tensor: {converted is not weights}")
+print(f"Module.to: module {layer.weight.dtype}, returns self: {returned is layer}")
+
+# %% [markdown]
+# `weights` stayed float32 after the discarded call; the layer became float64 without
+# an assignment.
 #
 # ## 8. 状态字典 · `state_dict` and `load_state_dict`
 #
@@ -678,6 +969,35 @@ print(keys)
 # > keep_vars=False)` and positional use raises a `FutureWarning`; the cell above
 # > shows it.
 #
+# ### 8.3 A `state_dict` is a view of the weights, not a copy
+#
+# The tensors in `state_dict()` are detached, but they share storage with the
+# parameters. A "best model so far" kept as `best = model.state_dict()` therefore
+# changes with every later optimizer step; `copy.deepcopy` makes a real snapshot. We
+# take both, run one SGD step, and compare.
+
+# %%
+linear = nn.Linear(IN_FEATURES, NUM_CLASSES)
+aliased = linear.state_dict()
+snapshot = copy.deepcopy(linear.state_dict())
+optimizer = torch.optim.SGD(linear.parameters(), lr=LR)
+linear(torch.ones(BATCH_SIZE, IN_FEATURES)).pow(2).mean().backward()
+optimizer.step()
+assert aliased["weight"].data_ptr() == linear.weight.data_ptr()
+assert torch.equal(aliased["weight"], linear.weight)
+assert not torch.equal(snapshot["weight"], linear.weight)
+print("state_dict() shares storage with the weight:",
+      aliased["weight"].data_ptr() == linear.weight.data_ptr())
+print("after the step, state_dict() == weight:", torch.equal(aliased["weight"],
+                                                             linear.weight))
+print("after the step, deepcopy     == weight:", torch.equal(snapshot["weight"],
+                                                             linear.weight))
+
+# %% [markdown]
+# The "snapshot" taken with `state_dict()` moved with the step; the deep copy kept the
+# old values. (`torch.save` writes the values at the time of the call, so saving
+# right away is safe; keeping the dict in memory is not.)
+#
 # ## 9. 遍历 · `parameters`, `named_parameters`, `children`, `modules`
 #
 # The note says `recurse` decides whether `named_parameters` visits "the children's
@@ -714,11 +1034,17 @@ print("  no dedup    :", [n for n, _ in tied.named_modules(remove_duplicate=Fals
 print("parameters    :", len(list(tied.parameters())), "| state_dict keys:",
       len(tied.state_dict()))
 assert len(list(tied.parameters())) == 4 and len(tied.state_dict()) == 6
+assert next(tied.modules()) is tied and tied not in list(tied.children())
 
 # %% [markdown]
 # Position `3` is missing from every traversal because it is the same object as `1`;
 # the optimizer therefore updates the shared weight once. `state_dict` still stores it
 # under both names (six keys), so a checkpoint loads into either position.
+#
+# > **Erratum (勘误)** — the note wrote that `modules()` and `named_modules()` "递归返回
+# > 所有子代module" (recursively return all descendant modules); they yield the module
+# > itself first (named `''`), then its descendants, so `len(list(model.modules()))`
+# > counts one more than the sub-modules; the cell above shows it.
 #
 # ## 10. 训练与评估模式 · `train` and `eval`
 #
@@ -759,8 +1085,9 @@ bn = nn.BatchNorm1d(IN_FEATURES, momentum=BN_MOMENTUM).to(device)
 X = (torch.randn(BATCH_SIZE, IN_FEATURES, generator=generator) + BN_SHIFT).to(device)
 mean0, var0 = bn.running_mean.clone(), bn.running_var.clone()
 y_train = bn.train()(X)
-expected_mean = (1 - BN_MOMENTUM) * mean0 + BN_MOMENTUM * X.mean(0)
-expected_var = (1 - BN_MOMENTUM) * var0 + BN_MOMENTUM * X.var(0, correction=1)
+m = BN_MOMENTUM or 1 / bn.num_batches_tracked.item()  # None: a cumulative average
+expected_mean = (1 - m) * mean0 + m * X.mean(0)
+expected_var = (1 - m) * var0 + m * X.var(0, correction=1)
 torch.testing.assert_close(bn.running_mean, expected_mean)
 torch.testing.assert_close(bn.running_var, expected_var)
 normalised = (X - X.mean(0)) / torch.sqrt(X.var(0, correction=0) + bn.eps)
@@ -768,8 +1095,9 @@ torch.testing.assert_close(y_train, normalised * bn.weight + bn.bias)
 print("train: running_mean", [f"{v:.4f}" for v in bn.running_mean.tolist()])
 
 # %% [markdown]
-# The updated running mean has moved a tenth of the way (`momentum`) towards the
-# batch mean, and the output matches the batch-statistics formula. Now eval:
+# The updated running mean has moved the fraction `BN_MOMENTUM` of the way from its
+# initial zeros towards the batch mean, and the output matches the batch-statistics
+# formula. Now eval:
 
 # %%
 frozen_mean = bn.running_mean.clone()
@@ -826,6 +1154,74 @@ print({name or "(root)": module.training for name, module in nested.named_module
 # %% [markdown]
 # All five modules follow the root's mode.
 #
+# ### 10.2 `eval()` is not `no_grad()`, and neither is `inference_mode()`
+#
+# The note calls the two modes 训练模式 and 验证/测试模式 and says that only some
+# layers, Dropout and BN, behave differently; that is exactly right, and it is all
+# `eval()` does. It is easy to read "test mode" as "no gradients", so we put the three
+# mechanisms side by side on a plain linear layer: `eval()` flips the `training` flag,
+# `torch.no_grad()` stops autograd from recording, `torch.inference_mode()` stops it
+# too and marks the results as inference tensors.
+
+# %%
+probe = nn.Linear(IN_FEATURES, NUM_CLASSES)
+X = torch.ones(BATCH_SIZE, IN_FEATURES)
+y_train = probe.train()(X)
+y_eval = probe.eval()(X)
+with torch.no_grad():
+    y_no_grad = probe(X)
+with torch.inference_mode():
+    y_inference = probe(X)
+assert torch.equal(y_train, y_eval)  # no Dropout or BatchNorm: eval() changes nothing
+assert y_eval.requires_grad and not y_no_grad.requires_grad
+for label, out in [("eval()", y_eval), ("no_grad()", y_no_grad),
+                   ("inference_mode()", y_inference)]:
+    print(f"{label:<17} requires_grad={out.requires_grad!s:<5} "
+          f"grad_fn={type(out.grad_fn).__name__:<15} is_inference={out.is_inference()}")
+
+# %% [markdown]
+# Under `eval()` the output still has a `grad_fn` and requires grad: the graph is
+# built and its memory kept, so evaluation code wants `torch.no_grad()` (or
+# `inference_mode()`) as well as `eval()`. The difference between the last two shows
+# when their results are used later. A `no_grad` result is an ordinary tensor that
+# simply has no history; an inference tensor may not enter autograd or be changed in
+# place outside inference mode.
+
+# %%
+scale = torch.ones(NUM_CLASSES, requires_grad=True)
+(y_no_grad * scale).sum().backward()  # fine: y_no_grad is a constant
+assert scale.grad is not None
+for label, use in [("used in autograd", lambda: (y_inference * scale).sum()),
+                   ("updated in place", lambda: y_inference.add_(1.0))]:
+    try:
+        use()
+    except RuntimeError as err:
+        print(f"inference tensor {label}: {type(err).__name__}: "
+              f"{str(err).split('.')[0]}")
+    else:
+        raise AssertionError(f"an inference tensor was {label}")
+assert (y_inference.clone() * scale).requires_grad  # the documented way out: clone
+
+# %% [markdown]
+# So: `eval()` for the layers that read the flag, `no_grad()` to skip the graph,
+# `inference_mode()` for pure inference whose outputs never go back into training.
+# The source agrees: `train()`, as quoted by the note and as installed, sets
+# `self.training` on each module and never mentions gradients:
+
+# %%
+train_source = inspect.getsource(nn.Module.train)
+assert "grad" not in train_source and "self.training = mode" in train_source
+print("'grad' in the source of train():", "grad" in train_source)
+try:
+    nested.train("False")  # truthy: the note's 2019 train() would have set True
+except ValueError as err:
+    print(f"{type(err).__name__}: {err}")
+else:
+    raise AssertionError("train() accepted a string")
+
+# %% [markdown]
+# One check is new since the note's quote: a mode that is not a `bool` is refused.
+#
 # ## 11. 冻结与梯度清零 · `requires_grad_` and `zero_grad`
 #
 # ### 11.1 Freezing a layer
@@ -851,10 +1247,38 @@ assert model[0].weight.grad is None and model[2].weight.grad is not None
 # The frozen layer received no gradient at all (not even zeros); an optimizer built
 # from `filter(lambda p: p.requires_grad, model.parameters())` would not touch it.
 #
-# > **Erratum (勘误)** — the note calls the method `requires_grad()` and says it "is
-# > controlled per single module"; there is no `Module.requires_grad()`, the method is
-# > `requires_grad_` (in place, returns the module), and it recurses over all
-# > parameters of the module's subtree; the cell above shows it.
+# The layer frozen above has no children, so it cannot show the recursion. `nested`
+# can: `encoder.fc` is a grandchild of the root. We freeze the `encoder` subtree, then
+# the whole model.
+
+# %%
+def trainable(module):
+    """Map each parameter name of ``module`` to its ``requires_grad``."""
+    return {name: p.requires_grad for name, p in module.named_parameters()}
+
+
+nested.encoder.requires_grad_(False)
+print("encoder frozen:", trainable(nested))
+assert not any(p.requires_grad for p in nested.encoder.parameters())
+assert all(p.requires_grad for p in nested.head.parameters())
+assert nested.requires_grad_(False) is nested
+print("root frozen   :", trainable(nested))
+assert not any(trainable(nested).values())
+nested.requires_grad_(True)
+assert nested.head.weight.requires_grad_(True) is nested.head.weight  # Tensor method
+
+# %% [markdown]
+# Freezing `encoder` reached its child `fc`, and freezing the root reached every
+# parameter two levels down; `head` stayed trainable in the first case. The recursion
+# comes from `self.parameters()` (which recurses by default); the `p.requires_grad_`
+# in the loop is the tensor's own method and returns the tensor, not a recursive call
+# as the comment in the note's quote ("也是递归的调用") suggests.
+#
+# > **Erratum (勘误)** — the note calls the method `requires_grad()` and says "它是单个
+# > 模块控制的" (it is controlled per single module); there is no
+# > `Module.requires_grad()`, the method is `requires_grad_` (in place, returns the
+# > module), and it sets every parameter of the module's whole subtree; the cells
+# > above show it.
 
 # %%
 assert not hasattr(nn.Module, "requires_grad") and hasattr(nn.Module, "requires_grad_")
@@ -987,20 +1411,27 @@ assert hook_counts == [0, 0, 0] and not inputs and not outputs
 #
 # ## Summary
 #
-# - `__setattr__` routes a `Parameter` to `_parameters`, a module to `_modules` and an
-#   `nn.Buffer` to `_buffers`; a plain tensor attribute is invisible to `state_dict`,
-#   `.to()` and `.double()`.
-# - The registration methods check the name (`KeyError` for `.`, `""`, an existing
-#   attribute) and then the type (`TypeError`); a non-leaf `Parameter` raises
-#   `ValueError`, and nothing can be registered before `super().__init__()`.
+# - `__setattr__` routes a `Parameter` to `_parameters` (through
+#   `register_parameter`), a module to `_modules` (directly, not through `add_module`)
+#   and an `nn.Buffer` to `_buffers`; a plain tensor, or layers in a Python `list` or
+#   `dict`, are invisible to `parameters()`, `state_dict` and `.to()` (use
+#   `nn.ModuleList`/`nn.ModuleDict`). `Module.to` converts in place and returns self,
+#   `Tensor.to` returns a new tensor, and `state_dict()` shares storage with the
+#   weights (`copy.deepcopy` for a snapshot).
+# - The three registration methods refuse the same names (`TypeError` for a non-str,
+#   `KeyError` for `.`, `""` and any attribute outside their own registry, method
+#   names included), then a wrong value (`TypeError`; `ValueError` for a `Parameter`
+#   with a `grad_fn`); nothing can be registered before `super().__init__()`.
 # - `apply`, `train`/`eval` and `requires_grad_` recurse through the whole tree;
 #   `apply` is post-order; Dropout and BatchNorm compute different numbers in the two
-#   modes, and BatchNorm updates its running statistics only in train mode;
-#   `zero_grad()` now sets gradients to `None`.
+#   modes, and BatchNorm updates its running statistics only in train mode; `eval()`
+#   leaves autograd on (`no_grad()` stops recording, `inference_mode()` also forbids
+#   later autograd use); `zero_grad()` now sets gradients to `None`.
 # - Forward-pre, forward and full backward hooks capture activations and gradients
 #   that agree with autograd; their handles remove them.
-# - The installed source differs from the note's 2019 quote: `persistent=` buffers,
-#   no `torch._six`, `set_to_none=True`, keyword-only `state_dict`, more hook dicts.
+# - The installed source differs from the note's 2019 quote: more attributes in
+#   `__init__`, `persistent=` buffers, no `torch._six`, `set_to_none=True`,
+#   keyword-only `state_dict`; the quoted `forward` does not even compile.
 #
 # ## Exercises
 #
@@ -1010,10 +1441,13 @@ assert hook_counts == [0, 0, 0] and not inputs and not outputs
 # 2. Write an `apply` function that counts the parameters of each `nn.Linear` in
 #    `nested`, and a second one that prints `type(module).__name__`; check that the
 #    order of the printout is post-order.
-# 3. Set `BN_MOMENTUM = None` (a cumulative average) and rerun section 10.1: what
-#    does the running mean converge to, and how fast?
-# 4. Freeze `mlp[2]` instead of `mlp[0]` and print which hooks still report a
-#    `grad_output`. Does freezing a layer stop gradients flowing *through* it?
+# 3. Feed a `BatchNorm1d(IN_FEATURES, momentum=None)` (a cumulative average) the
+#    kind of batches of section 10.1's trace: what does its running mean equal after
+#    `k` batches, and how far from `BN_SHIFT` is it compared with the default
+#    momentum after `NUM_TRAIN_STEPS` batches?
+# 4. Freeze the last layer of (a copy of) `mlp` from section 12, attach full backward
+#    hooks again and print which layers still report a `grad_output`. Does freezing a
+#    layer stop gradients flowing *through* it?
 # 5. Register a forward hook that returns a modified output (for example
 #    `output * 0`) and show that the model's result changes; then remove it.
 #
@@ -1028,3 +1462,98 @@ assert hook_counts == [0, 0, 0] and not inputs and not outputs
 # - [torch.nn.parameter.Buffer](https://pytorch.org/docs/stable/generated/torch.nn.parameter.Buffer.html).
 # - [Autograd mechanics](https://pytorch.org/docs/stable/notes/autograd.html):
 #   `set_to_none`, leaf tensors and hooks.
+#
+# ## Solutions
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Exercise 1: a non-persistent buffer follows .double() and named_buffers, not saving
+class ScaleShiftBuffer(ScaleShift):
+    def __init__(self, width):
+        super().__init__(width)
+        del self.offset  # the plain attribute would make register_buffer refuse it
+        self.register_buffer("offset", torch.zeros(width), persistent=False)
+
+
+buffered = ScaleShiftBuffer(IN_FEATURES).double()
+seen = {".double()": buffered.offset.dtype == torch.float64,
+        "state_dict()": "offset" in buffered.state_dict(),
+        "named_buffers()": "offset" in dict(buffered.named_buffers())}
+print(seen)
+assert seen == {".double()": True, "state_dict()": False, "named_buffers()": True}
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Exercise 2: two apply functions on nested; the type names come out in post-order
+linear_sizes, type_names = {}, []
+
+
+def count_linear(module):
+    if isinstance(module, nn.Linear):
+        linear_sizes[names[module]] = sum(p.numel() for p in module.parameters())
+
+
+nested.apply(count_linear)
+nested.apply(lambda module: type_names.append(type(module).__name__))
+print(linear_sizes, type_names)
+assert linear_sizes == {"encoder.fc": (IN_FEATURES + 1) * HIDDEN,
+                        "head": (HIDDEN + 1) * NUM_CLASSES}
+post_order = [nested if n == "(root)" else nested.get_submodule(n) for n in visits]
+assert type_names == [type(module).__name__ for module in post_order]  # section 6
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Exercise 3: momentum=None keeps the exact mean of all batch means seen so far
+cumulative = nn.BatchNorm1d(IN_FEATURES, momentum=None)
+default = nn.BatchNorm1d(IN_FEATURES)
+local_generator = torch.Generator().manual_seed(SEED)
+batch_means = []
+with torch.no_grad():
+    for _ in range(NUM_TRAIN_STEPS):
+        batch = BN_SHIFT + torch.randn(BATCH_SIZE, IN_FEATURES,
+                                       generator=local_generator)
+        cumulative(batch)
+        default(batch)
+        batch_means.append(batch.mean(0))
+        torch.testing.assert_close(cumulative.running_mean,
+                                   torch.stack(batch_means).mean(0))
+print(f"after {NUM_TRAIN_STEPS} batches, mean over features: momentum=None "
+      f"≈{cumulative.running_mean.mean():.4f}, momentum={default.momentum} "
+      f"≈{default.running_mean.mean():.4f}, data mean {BN_SHIFT}")
+
+# %% [markdown]
+# After `k` batches the cumulative running mean equals the average of the `k` batch
+# means (asserted at every step), so it sits at the data mean up to sampling noise
+# from the first batch on; the default momentum still carries the weight
+# `(1 - momentum) ** k` of its initial zeros.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Exercise 4: a frozen last layer still passes gradients down to the first one
+frozen_mlp = copy.deepcopy(mlp)
+frozen_mlp.zero_grad()
+frozen_mlp[2].requires_grad_(False)
+reported = {}
+hook_handles = [layer.register_full_backward_hook(
+    lambda module, grad_in, grad_out, name=name: reported.update({name: grad_out[0]
+                                                                  is not None}))
+    for name, layer in frozen_mlp.named_children()]
+loss_fn(frozen_mlp(X.clone().requires_grad_(True)), y).backward()
+for handle in hook_handles:
+    handle.remove()
+print("grad_output reported:", reported)
+print("weight grads: layer 0", frozen_mlp[0].weight.grad is not None,
+      "| layer 2", frozen_mlp[2].weight.grad is not None)
+assert all(reported.values()) and frozen_mlp[0].weight.grad is not None
+assert frozen_mlp[2].weight.grad is None
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Exercise 5: a forward hook that returns a value replaces the layer's output
+def zero_output(module, args, output):
+    return output * 0
+
+
+hook_handle = mlp[2].register_forward_hook(zero_output)
+with torch.no_grad():
+    hooked = mlp(X)
+    hook_handle.remove()
+    restored = mlp(X)
+print("hooked output all zero:", not hooked.any().item(),
+      "| after remove() nonzero again:", restored.any().item())
+assert not hooked.any() and restored.any() and not mlp[2]._forward_hooks
