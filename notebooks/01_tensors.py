@@ -80,22 +80,37 @@ print(f"torch {torch.__version__} | numpy {np.__version__} | device {device}")
 # PyTorch docs recommend: it looks at the data.
 
 # %%
+int32_array = np.array([1, 2], dtype=np.int32)
 examples = {
     "torch.tensor([[1, 2], [3, 4]])": torch.tensor([[1, 2], [3, 4]]),
     "torch.tensor([[1., 2.], [3., 4.]])": torch.tensor([[1.0, 2.0], [3.0, 4.0]]),
     "torch.tensor([True, False])": torch.tensor([True, False]),
     "torch.tensor(np.array([1.0, 2.0]))": torch.tensor(np.array([1.0, 2.0])),
+    "torch.tensor(int32_array)": torch.tensor(int32_array),
     "torch.Tensor([[1, 2], [3, 4]])": torch.Tensor([[1, 2], [3, 4]]),
+    "torch.Tensor(int32_array)": torch.Tensor(int32_array),
 }
 for code, t in examples.items():
     print(f"{code:<36} -> {t.dtype}")
 print("default float dtype:", torch.get_default_dtype())
 
 # %% [markdown]
-# `torch.tensor` keeps integers as `int64`, booleans as `bool` and a NumPy `float64`
-# array as `float64`; Python floats become the *default float dtype*. The legacy
-# `torch.Tensor(...)` ignores the data's type and also uses the default float dtype.
-# That default is `float32` unless you change it, and `torch.Tensor` follows it:
+# With `torch.tensor`, Python ints become `int64`, booleans `bool`, and a NumPy array
+# keeps its dtype (`float64`, `int32`); Python floats become the *default float
+# dtype*. The legacy `torch.Tensor(...)`, given a list or an array, ignores the data's
+# type and uses the default float dtype. Given a tensor it converts nothing: it
+# returns an alias of that tensor, in the tensor's own dtype and on its memory:
+
+# %%
+int_tensor = torch.tensor([1, 2])
+alias = torch.Tensor(int_tensor)
+same_memory = alias.data_ptr() == int_tensor.data_ptr()
+assert alias.dtype == torch.int64 and same_memory
+print("torch.Tensor(int_tensor) ->", alias.dtype, "| same memory:", same_memory)
+
+# %% [markdown]
+# The default float dtype is `float32` unless you change it, and `torch.Tensor`
+# follows it:
 
 # %%
 previous = torch.get_default_dtype()
@@ -118,8 +133,8 @@ print("default restored:", torch.get_default_dtype())
 # With the default set to `float64`, `torch.Tensor` made `float64` (a `DoubleTensor`),
 # so the note's "默认torch.FloatTensor" holds only under the usual default. The typed
 # constructors (`FloatTensor`, `LongTensor`, ...) fix their dtype whatever the default,
-# and integer data stays `int64` with `torch.tensor`. The note's typed constructors run
-# and give the dtypes their names promise:
+# and Python ints still become `int64` with `torch.tensor`. The note's typed
+# constructors run and give the dtypes their names promise:
 
 # %%
 typed = {
@@ -137,11 +152,9 @@ assert torch.equal(modern, typed["torch.ShortTensor"])
 assert typed["torch.LongTensor"].dtype == torch.tensor([1]).dtype == torch.int64
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note puts its comment `# 整型` (integer types) after the
-# > `torch.LongTensor` line, so it labels only `ShortTensor` and `IntTensor` as
-# > integer and leaves `LongTensor` with the float constructors above it. `LongTensor`
-# > is `int64`, an integer type too, and the very dtype `torch.tensor` gives Python
-# > ints (cell above).
+# The note's comment `# 整型` (integer types) stands before `ShortTensor` and
+# `IntTensor`; `LongTensor`, on the line above it, is an integer type too: `int64`,
+# the very dtype `torch.tensor` gives Python ints (cell above).
 #
 # ### 1.2 `torch.Tensor(...)` is ambiguous: data or shape?
 #
@@ -165,9 +178,11 @@ print("torch.Tensor(3).shape     ", tuple(from_int.shape), "vs torch.tensor(3):"
 # > instead: `torch.tensor(data, dtype=...)` for data, `torch.empty(shape)` or
 # > `torch.zeros(shape)` for a shape.
 #
-# One more reason to avoid the typed constructors: they cannot put a tensor on a
-# device. The `meta` device (shapes and dtypes, no data) exists in every build, so it
-# stands in for a GPU here; the modern functions take `device=` like any other keyword.
+# One more reason to avoid the typed constructors: `torch.LongTensor` and the like are
+# CPU types, and their `device=` accepts only `"cpu"`. (CUDA has separate legacy
+# types, `torch.cuda.LongTensor` and so on; this notebook does not use them.) The
+# `meta` device (shapes and dtypes, no data) exists in every build, so it stands in
+# for another device here; the modern functions take `device=` like any other keyword.
 
 # %%
 try:
@@ -178,13 +193,16 @@ print("torch.LongTensor(..., device='cpu')  ->",
       torch.LongTensor([1, 2], device="cpu").device)
 on_meta = torch.tensor([1, 2], dtype=torch.int64, device="meta")
 print("torch.tensor(..., device='meta')      ->", on_meta.device, on_meta.dtype)
+cuda_type = torch.cuda.LongTensor  # defined in CPU-only builds too; not called here
+print("a separate CUDA type:", f"{cuda_type.__module__}.{cuda_type.__name__}")
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note advises "传入形状用FloatTensor" (pass a shape to
 # > `FloatTensor`). The PyTorch docs call the legacy constructor discouraged and
-# > recommend `torch.tensor`; the typed constructors accept no device but the CPU
-# > (the `RuntimeError` above). For a shape, use `torch.empty(shape, dtype=...,
-# > device=...)` or `torch.zeros(...)`.
+# > recommend `torch.tensor`; `torch.FloatTensor` is a CPU type whose `device=`
+# > accepts only `"cpu"` (the `RuntimeError` above), and CUDA needs a different
+# > legacy type. For a shape, use `torch.empty(shape, dtype=..., device=...)` or
+# > `torch.zeros(...)`, which take any device.
 #
 # ### 1.3 Factory functions: `zeros`, `ones`, `full`, `eye` and the `*_like` family
 #
@@ -201,6 +219,7 @@ factories = {
     "full((2, 2), 7)": torch.full((2, 2), 7),
     "full((2, 2), 7.0)": torch.full((2, 2), 7.0),
     "zeros_like(template)": torch.zeros_like(template),
+    "ones_like(template)": torch.ones_like(template),
     "full_like(template, 5)": torch.full_like(template, 5),
 }
 for code, t in factories.items():
@@ -216,9 +235,10 @@ for code, t in factories.items():
 # > a "单位矩阵" (an identity matrix). They return a tensor of ones; the identity matrix
 # > is `torch.eye(n)` (both printed above).
 #
-# The note's block is not runnable Python. We compile three of its lines: signatures
-# with `..` or `…` fail, and the `full_like` line would fail even without the `…`,
-# because its comment has no `#`:
+# The note's block is not runnable Python. We compile two of its lines as written,
+# signatures with `..` or `…`, and an edited copy of its `full_like` line, with the
+# `…` and the end of the comment removed: it still fails, because its comment has no
+# `#`:
 
 # %%
 note_lines = [
@@ -260,14 +280,21 @@ for base in (10.0, 2.0):
     torch.testing.assert_close(logspace_ours, theirs)
 print("arange(0, 5, 1):  ", torch.arange(0, 5, 1).tolist(), "(5 is excluded)")
 print("linspace(0, 2, 5):", torch.linspace(start, end, steps).tolist())
-print("logspace(0, 2, 5):", [round(v, 3) for v in torch.logspace(0, 2, 5).tolist()])
+points = torch.logspace(0, 2, 5)
+ratios = points[1:] / points[:-1]  # one ratio per interval between points
+torch.testing.assert_close(ratios, torch.full_like(ratios, 10**0.5))
+print("logspace(0, 2, 5):", [round(v, 3) for v in points.tolist()])
+print(f"{len(points)} points, {len(ratios)} intervals, each a factor of "
+      f"{ratios[0].item():.3f}")
 
 # %% [markdown]
 # The note's "arange … 从start到end" (from start to end) leaves open whether `end` is
-# included; it is not, as the first line shows. Its `logspace` comment, from
-# $10^{start}$ to $10^{end}$, is right for the default base. The note also gives
-# `steps=100` as a default. It used to be one (with a deprecation warning); in current
-# PyTorch `steps` is required:
+# included; it is not, as the first line shows. Its `logspace` comment gets the ends
+# right, $10^{start}$ to $10^{end}$ for the default base, but it counts `steps` as
+# intervals: `steps` points have `steps - 1` intervals between them (the last line).
+# The note also gives `steps=100` as a default. It used to default to 100
+# (deprecated, later removed); in current PyTorch `steps` is required, as the error
+# and the installed docstring say:
 
 # %%
 for fn in (torch.linspace, torch.logspace):
@@ -276,13 +303,17 @@ for fn in (torch.linspace, torch.logspace):
     except TypeError as err:
         first_line = str(err).splitlines()[0]
         print(f"{fn.__name__}(0, 1) -> {type(err).__name__}: {first_line}")
+    doc = [ln.strip() for ln in fn.__doc__.splitlines() if "requires the steps" in ln]
+    print("  docstring:", *doc)
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote `torch.linspace(start, end, steps=100, …)` and
-# > the same for `logspace`, and described `steps` as "间隔中的插值数目" (the number of
-# > points interpolated between the ends). `steps` has no default any more (`TypeError`
-# > above), and it counts *all* points, both ends included: `linspace(0, 2, 5)` has 5
-# > points.
+# > the same for `logspace`, described `steps` of `linspace` as "间隔中的插值数目" (the
+# > number of points interpolated between the ends), and that of `logspace` as
+# > "steps个对数间隔" (`steps` logarithmic intervals). `steps` has no default any more
+# > (`TypeError` above), and it counts *all* points, both ends included:
+# > `linspace(0, 2, 5)` has 5 points, and `logspace(0, 2, 5)` has 5 points with 4
+# > intervals between them (the first cell of this subsection).
 #
 # ## 2. 梯度 · `requires_grad` and `backward`
 #
@@ -290,8 +321,8 @@ for fn in (torch.linspace, torch.logspace):
 # wrapped in `torch.autograd.Variable` to take part in autograd. Today
 # `requires_grad=True` on a tensor does it, and `Variable(t)` just returns a tensor.
 # The note creates `x`, computes `y = 2 * x` and calls `y.backward(torch.ones((3, 2)))`.
-# Its comment says the gradient argument defaults to `torch.tensor([1])`. For a
-# non-scalar `y` there is no default at all:
+# Its comment says the gradient argument defaults to `torch.tensor([1])`. For a `y`
+# with more than one element there is no default at all:
 
 # %%
 print("Variable(t) is a", type(torch.autograd.Variable(torch.ones(1))).__name__)
@@ -315,6 +346,9 @@ total = (2 * x).sum()  # 0-d: backward() needs no argument
 x.grad = None
 total.backward()
 print("(2 * x).sum().backward() -> x.grad all 2:", bool((x.grad == 2).all()))
+x.grad = None
+(2 * x).sum().reshape(1).backward()  # shape (1,): one element, no argument either
+print("shape (1,) output, backward() -> x.grad all 2:", bool((x.grad == 2).all()))
 try:
     (2 * x).sum().backward(torch.tensor([1]))
 except RuntimeError as err:
@@ -585,11 +619,13 @@ f[0] = -1.0
 print("after writing into the converted copy, e[0] =", e[0].item())
 
 # %% [markdown]
-# `.numpy()` refuses in four cases: a tensor that requires grad, a tensor that is not
-# on the CPU (here the `meta` device; a CUDA tensor gets the same `TypeError`, whose
-# message names the device type), a tensor whose *conjugate bit* is set (`conj()` of a
-# complex tensor only flags it, copying nothing), and `bfloat16`, which NumPy does not
-# have:
+# `.numpy()` refuses in these four common cases (among others): a tensor that requires
+# grad, a tensor that is not on the CPU (here the `meta` device; a CUDA tensor gets
+# the same `TypeError`, whose message names the device type), a tensor whose
+# *conjugate bit* is set (`conj()` of a complex tensor only flags it, copying
+# nothing), and `bfloat16`, which NumPy does not have. Two of the others follow them:
+# a view whose *negative bit* is set (the imaginary part of a conjugated view) and a
+# sparse tensor:
 
 # %%
 refused = {
@@ -597,6 +633,8 @@ refused = {
     "meta device": torch.ones(2, device="meta"),
     "conj bit": torch.tensor([1 + 2j]).conj(),
     "bfloat16": torch.ones(2, dtype=torch.bfloat16),
+    "neg bit": torch.tensor([1 + 2j]).conj().imag,
+    "sparse": torch.ones(2).to_sparse(),
 }
 for name, t in refused.items():
     try:
@@ -606,20 +644,24 @@ for name, t in refused.items():
 
 # %% [markdown]
 # Say what you want instead: `detach()` leaves the graph, `cpu()` copies to the host,
-# `resolve_conj()` applies the conjugation, `.float()` picks a dtype NumPy has.
-# `numpy(force=True)` does the first three for you (copying when it must), but cannot
-# invent a `bfloat16` for NumPy:
+# `resolve_conj()` applies the conjugation and `resolve_neg()` the negation,
+# `.float()` picks a dtype NumPy has, `to_dense()` leaves the sparse layout.
+# `numpy(force=True)` does the detach, the copy to the CPU and both resolves for you
+# (copying when it must), but cannot invent a `bfloat16` for NumPy, nor densify:
 
 # %%
 print("detach():      ", refused["requires_grad"].detach().cpu().numpy())
 print("resolve_conj():", refused["conj bit"].resolve_conj().numpy())
+print("resolve_neg(): ", refused["neg bit"].resolve_neg().numpy())
 print("force=True:    ", refused["requires_grad"].numpy(force=True),
-      refused["conj bit"].numpy(force=True))
-try:
-    refused["bfloat16"].numpy(force=True)
-except TypeError as err:
-    print(f"bfloat16, force=True -> {type(err).__name__}: {err}")
+      refused["conj bit"].numpy(force=True), refused["neg bit"].numpy(force=True))
+for name in ("bfloat16", "sparse"):
+    try:
+        refused[name].numpy(force=True)
+    except TypeError as err:
+        print(f"{name}, force=True -> {type(err).__name__}: {str(err).split('. ')[0]}")
 print("bfloat16 .float().numpy():", refused["bfloat16"].float().numpy().dtype)
+print("sparse .to_dense().numpy():", refused["sparse"].to_dense().numpy())
 
 # %% [markdown]
 # Other conversions use `.to(dtype)` or the short methods (`.long()`, `.double()`,
@@ -647,14 +689,15 @@ assert (moved is cpu_tensor) == (device.type == "cpu")
 print(".to(device) returned the same object exactly when already there: True")
 
 # %% [markdown]
-# A copy made by `.to(...)` is the result of a recorded operation, so by section 2.1
-# it is not a leaf: backward runs through it into the original's `.grad` and stores
-# nothing on the copy. That holds for a move to another device (here `meta`, which
-# every build has) and for a change of dtype on the same device; a `.to(...)` that
-# changes nothing returns the leaf itself. So keep only the copy, and the leaf you
-# meant to train is out of reach; create a parameter on its device with
-# `requires_grad=True` instead (notebook 03 meets this bug in the note's linear
-# regression).
+# A copy made by `.to(...)` from a tensor that requires grad is the result of a
+# recorded operation, so by section 2.1 it is not a leaf: backward runs through it
+# into the original's `.grad` and stores nothing on the copy. That holds for a move to
+# another device (here `meta`, which every build has) and for a change of dtype on the
+# same device; a `.to(...)` that changes nothing returns the leaf itself. So keep only
+# the copy, and the leaf you meant to train is out of reach; create a parameter on its
+# device with `requires_grad=True` instead (notebook 03 meets this bug in the note's
+# linear regression). From a tensor that does not require grad nothing is recorded,
+# and the copy is a leaf like any new tensor (last line):
 
 # %%
 leaf = torch.ones(2, requires_grad=True, device=device)
@@ -671,31 +714,37 @@ for name, t in variants.items():
 assert leaf.is_leaf and not variants[".to(torch.float16)"].is_leaf
 variants[".to(torch.float16)"].sum().backward()
 print("backward through the float16 copy filled leaf.grad:", leaf.grad.tolist())
+no_grad_copy = torch.ones(2).to(torch.float16)
+assert no_grad_copy.is_leaf and no_grad_copy.grad_fn is None
+print("torch.ones(2).to(torch.float16).is_leaf:", no_grad_copy.is_leaf)
 
 # %% [markdown]
-# Only the `.to(...)` that changed nothing kept the leaf; the dtype change and the
-# device move each made a non-leaf copy with a `ToCopyBackward0` node, and the
-# gradient flowed through the copy back to the leaf.
+# Only the `.to(...)` that changed nothing kept the leaf; on the tensor that requires
+# grad, the dtype change and the device move each made a non-leaf copy with a
+# `ToCopyBackward0` node, and the gradient flowed through the copy back to the leaf.
 #
 # ## Summary
-# - `torch.tensor(data)` infers the dtype (`int64`, the default float dtype, `bool`,
-#   NumPy's `float64`); the legacy `torch.Tensor(...)` always uses the default float
-#   dtype and reads ints as a shape; the typed constructors take no device but the
-#   CPU.
+# - `torch.tensor(data)` infers the dtype (`int64` for Python ints, the default float
+#   dtype, `bool`, a NumPy array's own dtype); the legacy `torch.Tensor(...)` turns a
+#   list or an array into the default float dtype (a tensor passes through as an
+#   alias in its own dtype) and reads ints as a shape; `torch.LongTensor` and the like
+#   are CPU types whose `device=` accepts only `"cpu"`.
 # - The factory functions build tensors from shapes and values; `linspace` and
 #   `logspace` match $x_i = \text{start} + i\,\Delta$ with
 #   $\Delta = (\text{end}-\text{start})/(\text{steps}-1)$ and $\text{base}^{x_i}$;
 #   `steps` is required.
-# - `y.backward(v)` computes $v^\top J$; a non-scalar output needs an explicit `v`.
+# - `y.backward(v)` computes $v^\top J$; an output with more than one element needs
+#   an explicit `v`.
 #   Gradients land in the `.grad` of leaves (`is_leaf`, no `grad_fn`); an in-place op
 #   on a leaf that requires grad, or on a tensor saved for backward, is refused.
 # - Slices and `view` share memory; `permute` makes a non-contiguous tensor that
 #   `view` refuses and `reshape` copies; `cat` joins along a dimension, `stack` adds
 #   one; shapes broadcast from the right; `@` is the matrix product; `.item()` needs
 #   exactly one element.
-# - `from_numpy`/`.numpy()` share memory, and `.numpy()` refuses grad, non-CPU,
-#   conjugated and `bfloat16` tensors; `.float()` on a float tensor is a no-op;
-#   `.to(...)` that changes device or dtype makes a non-leaf copy.
+# - `from_numpy`/`.numpy()` share memory, and `.numpy()` refuses (among others) grad,
+#   non-CPU, conjugated and `bfloat16` tensors; `.float()` on a `float32` tensor
+#   returns it unchanged, on a `float64` one it copies; on a tensor that requires
+#   grad, a `.to(...)` that changes device or dtype makes a non-leaf copy.
 #
 # ## Exercises
 # 1. Set `steps = 1` in a copy of section 1.4's cell. What do `torch.linspace` and our

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -22,11 +24,10 @@
 # - Implement every schedule of the note (constant, hand-written, `StepLR`,
 #   `MultiStepLR`, `ExponentialLR`, `LambdaLR`, `CosineAnnealingLR`,
 #   `ReduceLROnPlateau`) and three more (warm restarts, linear warm-up, one cycle)
-#   from their formulas
-# - Verify each formula against the learning rates PyTorch's scheduler produces, at
-#   every step
-# - Call `optimizer.step()` before `scheduler.step()`, and see the warning and the
-#   skipped value the wrong order gives
+#   from their formulas, and verify each against PyTorch's rates at every step
+# - Run each of the note's snippets as written, and see which ones fail and why
+# - Call `optimizer.step()` before `scheduler.step()`, read the rate with
+#   `get_last_lr()`, and give each parameter group its own `LambdaLR` factor
 # - Watch `ReduceLROnPlateau`'s patience at work on a real validation loss
 # - Compare three schedules on one small training run
 #
@@ -103,7 +104,6 @@ TRAIN_LR = 0.2  # the ReduceLROnPlateau run
 COMPARE_LR = 0.5  # the three-schedule run: high enough that a constant rate is noisy
 LOG_EVERY = 5  # print every LOG_EVERY epochs
 MOMENTUM = 0.9
-NOTE_DECAY, NOTE_EVERY = 0.1, 2  # the note's "decay by 10 every 2 epochs" (2.1.2)
 
 # %%
 check_params(
@@ -120,7 +120,7 @@ check_params(
     IMAGE_SIZE=Int(min=8), HIDDEN=Int(min=1), NUM_CLASSES=OneOf(10),
     TRAIN_LR=Float(gt=0),
     COMPARE_LR=Float(gt=0), LOG_EVERY=Int(min=2, max="NUM_EPOCHS"),
-    MOMENTUM=Float(ge=0, lt=1), NOTE_DECAY=Float(gt=0, le=1), NOTE_EVERY=Int(min=1),
+    MOMENTUM=Float(ge=0, lt=1),
 )
 
 # %%
@@ -135,12 +135,13 @@ print(f"torch {torch.__version__} | device {device}")
 # ## 1. 学习率为常数 · A constant learning rate
 #
 # The note's 2.1.1 is the default: an optimizer built with `lr=0.01` and no scheduler
-# keeps that rate forever, $\eta_t = \eta_0$. We step the note's Adam `NUM_STEPS` times
-# on a throwaway parameter and read `param_groups[0]["lr"]` each time.
+# keeps that rate forever, $\eta_t = \eta_0$. The note's line needs a `model`; any
+# module will do. We step its Adam `NUM_STEPS` times and read `param_groups[0]["lr"]`
+# each time (no gradients, so no parameter moves).
 
 # %%
-param = nn.Parameter(torch.zeros(1))
-optimizer = torch.optim.Adam([param], lr=0.01)  # the note's line, lr=0.01
+model = nn.Linear(IMAGE_SIZE * IMAGE_SIZE, NUM_CLASSES)  # the note's `model`
+optimizer = torch.optim.Adam(model.parameters(), lr=0.01)  # the note's line
 seen = []
 for _ in range(NUM_STEPS):
     seen.append(optimizer.param_groups[0]["lr"])
@@ -191,8 +192,9 @@ check_schedule("ConstantLR", [constant_lr(t) for t in steps], lr_scheduler.Const
 #
 # ## 2. 手动定义学习率 · A hand-written schedule
 #
-# The note's 2.1.2 sets the rate by hand at the start of each epoch. We run its loop
-# as written:
+# The note's 2.1.2 sets the rate by hand at the start of each epoch. We run its code
+# as written, with the `model` from above (the note's imports, `import torch`,
+# `import torch.nn as nn` and a few more, never bring in the name `optim`):
 
 # %%
 def adjust_learning_rate(optimizer, epoch, lr):
@@ -202,8 +204,25 @@ def adjust_learning_rate(optimizer, epoch, lr):
         param_group['lr'] = lr
 
 
-model = nn.Linear(IMAGE_SIZE * IMAGE_SIZE, NUM_CLASSES)  # any parameters will do
-optimizer = torch.optim.SGD(params=model.parameters(), lr=10)
+try:
+    optimizer = optim.SGD(params = model.parameters(), lr=10)  # noqa: F821, E251
+    for epoch in range(10):
+        adjust_learning_rate(optimizer, epoch, lr_init)  # noqa: F821 (the note's name)
+        lr = optimizer.param_groups[0]['lr']
+except NameError as err:
+    print(f"{type(err).__name__}: {err}")
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note wrote `optimizer = optim.SGD(params =
+# > model.parameters(), lr=10)`, but `optim` is never imported (the note's imports
+# > are `import torch` and submodules under their own names), so the first line
+# > stops with `NameError: name 'optim' is not defined` (cell above). Write
+# > `torch.optim.SGD`, or add `from torch import optim`.
+#
+# With `torch.optim.SGD` the loop gets one line further:
+
+# %%
+optimizer = torch.optim.SGD(params=model.parameters(), lr=10)  # the fix: torch.optim
 try:
     for epoch in range(10):
         adjust_learning_rate(optimizer, epoch, lr_init)  # noqa: F821 (the note's name)
@@ -218,9 +237,10 @@ except NameError as err:
 # > rate, the `lr=10` the optimizer was built with; the function needs it because it
 # > recomputes the rate from scratch each epoch.
 #
-# With `lr_init` defined the function is the closed form
+# The docstring is right: with `lr_init` defined the function is the closed form
 # $\eta_t = \eta_0 \cdot 0.1^{\lfloor t/2 \rfloor}$, which is exactly
-# `StepLR(step_size=2, gamma=0.1)`:
+# `StepLR(step_size=2, gamma=0.1)` (the note's 0.1 and 2 are written into its
+# function, so they are not parameters here):
 
 # %%
 lr_init = LR
@@ -230,13 +250,13 @@ for epoch in steps:
     adjust_learning_rate(optimizer, epoch, lr_init)
     manual.append(optimizer.param_groups[0]["lr"])
 check_schedule("hand-written", manual,
-               lambda opt: lr_scheduler.StepLR(opt, step_size=NOTE_EVERY,
-                                               gamma=NOTE_DECAY))
+               lambda opt: lr_scheduler.StepLR(opt, step_size=2, gamma=0.1))
+print(f"rate at epoch {NUM_STEPS - 1} / lr_init: {manual[-1] / lr_init:.0e}")
 
 # %% [markdown]
-# The hand-written loop and `StepLR(step_size=2, gamma=0.1)` agree at all 60 steps;
-# after 20 epochs the rate is already $10^{-10}$ of its start, a reminder to check a
-# decay against the number of epochs.
+# The hand-written loop and `StepLR(step_size=2, gamma=0.1)` agree at every step. A
+# tenth every two epochs leaves almost nothing of the rate by the end of the trace
+# (last line above): check a decay against the number of epochs.
 #
 # ## 3. 等间隔调整学习率 · StepLR
 #
@@ -254,8 +274,8 @@ check_schedule("StepLR", [step_lr(t) for t in steps],
                lambda opt: lr_scheduler.StepLR(opt, step_size=STEP_SIZE, gamma=GAMMA))
 
 # %% [markdown]
-# The rate halves at steps 10, 20, ..., as the formula says. The note's StepLR snippet
-# does not run, for two reasons we can show:
+# The rate is multiplied by `GAMMA` every `STEP_SIZE` steps, as the formula says. The
+# note's StepLR snippet does not run, for two reasons we can show:
 
 # %%
 note_loop = "for epoch:\n\tscheduler.step()\n"
@@ -287,12 +307,14 @@ assert set(note_step) == {LR}
 print(f"distinct rates over 100 epochs: {sorted(set(note_step))}")
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote "每过step_size个epoch, learning_rate *= 0.9"
-# > with `StepLR(optimizer, step_size = 100, gamma = 0.9)` and `num_epochs = 100`.
-# > The factor is `gamma` (0.9 only in this example), and with `step_size=100` the
-# > first decay happens after epoch 100, so in a 100-epoch run the rate never changes
-# > (cell above: one distinct value). Pick `step_size` well below the number of
-# > epochs.
+# > **Erratum (勘误)** — the note wrote `StepLR(optimizer, step_size = 100, gamma =
+# > 0.9)` for a run of `num_epochs = 100`. The first decay happens after epoch 100, so
+# > in a 100-epoch run the rate never changes (cell above: one distinct value). Pick
+# > `step_size` well below the number of epochs.
+#
+# The note's prose, "每过step_size个epoch, learning_rate *= 0.9", is right for its
+# snippet: the factor is the `gamma` argument, 0.9 there, and the step counter is
+# the number of `scheduler.step()` calls, one per epoch in the note's loop.
 #
 # ### 3.2 调用顺序 · optimizer.step() before scheduler.step()
 #
@@ -330,6 +352,37 @@ assert LR not in wrong_order
 # Stepped first, the scheduler moves the rate before any update uses it: the whole
 # schedule shifts one step early and $\eta_0$ is never used.
 #
+# ### 3.3 读取学习率 · get_last_lr()
+#
+# Two places hold the current rate: the optimizer's `param_groups[i]["lr"]`, which
+# the next `optimizer.step()` uses, and `scheduler.get_last_lr()`, a list with one
+# rate per group that the scheduler stores at each `step()`. They agree at every
+# step. `get_lr()` is another thing: the scheduler's internal formula for its *next*
+# update, and called from outside it warns and can return a different number.
+
+# %%
+optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=LR)
+scheduler = lr_scheduler.StepLR(optimizer, step_size=STEP_SIZE, gamma=GAMMA)
+for _ in steps:
+    assert scheduler.get_last_lr() == [g["lr"] for g in optimizer.param_groups]
+    optimizer.step()
+    scheduler.step()
+print(f"get_last_lr() == param_groups lr before each of {NUM_STEPS} steps: True")
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    internal = scheduler.get_lr()
+print(f"get_lr() warns: {caught[0].message}")
+just_decayed = NUM_STEPS % STEP_SIZE == 0  # StepLR cut the rate at the last step
+last = scheduler.get_last_lr()[0]
+assert math.isclose(internal[0], last * GAMMA if just_decayed else last)
+print(f"just decayed: {just_decayed} | get_lr() {internal[0]:.4g} | "
+      f"get_last_lr() {last:.4g}")
+
+# %% [markdown]
+# Log `get_last_lr()` (or `param_groups`), never `get_lr()`: right after a step on
+# which `StepLR` decayed, `get_lr()` applies `gamma` once more and gives a rate no
+# step will use (the `assert` checks which case the last line shows).
+#
 # ## 4. 按需调整学习率 · MultiStepLR
 #
 # `MultiStepLR` multiplies by $\gamma$ each time $t$ passes a milestone $m \in M$:
@@ -345,11 +398,27 @@ check_schedule("MultiStepLR", [multistep_lr(t) for t in steps],
                lambda opt: lr_scheduler.MultiStepLR(opt, MILESTONES, gamma=GAMMA))
 
 # %% [markdown]
+# The milestones need not be evenly spaced; evenly spaced ones are `StepLR`. The
+# note's snippet runs as written once an optimizer exists; we trace its milestones
+# past the last one and print where the rate changes and by what factor:
+
+# %%
+optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+# 每到一个milestone, 减小学习率gamma倍
+milestones=[30,80,120]  # noqa: E225 (the note's lines, as written)
+torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=0.1, last_epoch=-1)
+note_multi = lr_trace(lambda opt: lr_scheduler.MultiStepLR(
+    opt, milestones, gamma=0.1, last_epoch=-1), milestones[-1] + 1)
+changes = [t for t in range(1, len(note_multi)) if note_multi[t] != note_multi[t - 1]]
+ratios = {round(note_multi[t] / note_multi[t - 1], 6) for t in changes}
+print(f"rate changes at epochs {changes}, each time by a factor {ratios}")
+
+# %% [markdown]
 # > **Erratum (勘误)** — the note's comment says "每到一个milestone, 减小学习率gamma倍"
-# > (at each milestone reduce the rate *gamma times*). The rate is **multiplied** by
-# > `gamma`: with the note's `gamma=0.1` it becomes a tenth, and the formula above
-# > matches the scheduler at every step. Also, the milestones need not be evenly
-# > spaced (that is `StepLR`); here they are 15, 30, 45.
+# > (at each milestone reduce the rate *gamma times*), which reads as dividing by
+# > `gamma`. The rate is **multiplied** by `gamma`: with the note's `gamma=0.1` it
+# > becomes a tenth at each milestone (cell above), and the formula before it matches
+# > the scheduler at every step.
 #
 # The note passes `last_epoch=-1`, the default. It is not "the last epoch of
 # training": it is the index of the last step already taken, and `-1` means a fresh
@@ -377,13 +446,24 @@ try:
     compile(note_formula, "<note 2.1.5>", "exec")
 except SyntaxError as err:
     print(f"{type(err).__name__}: {err.msg}")
+try:
+    torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma,  # noqa: F821
+                                           last_epoch=-1)
+except NameError as err:
+    print(f"{type(err).__name__}: {err}")
+try:
+    lr_scheduler.ExponentialLR(optimizer)  # gamma left out
+except TypeError as err:
+    print(f"{type(err).__name__}: {err}")
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote `lr=lr∗gamma∗∗epochlr=lr∗gamma∗∗epoch`: the
 # > formula is printed twice without a separator and with `∗` (U+2217) for `*`. It
 # > means $\eta_t = \eta_0\,\gamma^{t}$: the **initial** rate times `gamma ** epoch`
-# > (writing `lr = lr * gamma ** epoch` in a loop would compound it). The snippet
-# > also leaves `gamma` undefined; the next cell checks the formula.
+# > (writing `lr = lr * gamma ** epoch` in a loop would compound it). The constructor
+# > line is the right signature (`gamma` is required, last line above; `last_epoch=-1`
+# > is the default), but it leaves `gamma` undefined (cell above); the next cell
+# > checks the formula.
 
 # %%
 def exponential_lr(t):
@@ -411,10 +491,18 @@ plt.show()
 # ## 6. LambdaLR
 #
 # `LambdaLR` multiplies the **initial** rate by any function of the step:
-# $\eta_t = \eta_0\,\lambda(t)$. The note names its function `lambda`:
+# $\eta_t = \eta_0\,\lambda(t)$; the note's sentence "将每个参数组的学习率设置为初始lr
+# 乘以给定函数" says the same, per parameter group (6.3). The note names its function
+# `lambda`; we compile its block as written:
 
 # %%
-note_lambda = "lambda = lambda epoch:epoch // 10\n"
+note_lambda = """\
+# 根据epoch计算出与lr相乘的乘数因子为epoch//10的值
+lambda = lambda epoch:epoch // 10
+# 根据epoch计算出与lr相乘的乘数因子为0.95 ** epoch的值
+lambda = lambda epoch:0.95 ** epoch
+scheduler = lr_scheduler.LambdaLR(optimizer, lr_lambda = lambda)
+"""
 try:
     compile(note_lambda, "<note 2.1.6>", "exec")
 except SyntaxError as err:
@@ -424,53 +512,124 @@ except SyntaxError as err:
 # > **Erratum (勘误)** — the note wrote `lambda = lambda epoch:epoch // 10` and
 # > `lr_lambda = lambda`. `lambda` is a Python keyword, so this is a `SyntaxError`
 # > (cell above); name the function, e.g. `lr_lambda`. The snippet also uses
-# > `lr_scheduler` without `from torch.optim import lr_scheduler`.
+# > `lr_scheduler` without `from torch.optim import lr_scheduler` (our setup cell
+# > imports it).
 #
-# With a legal name, we trace the note's first factor, `epoch // 10`:
+# With a legal name the block runs, and the second assignment replaces the first:
+
+# %%
+optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+# 根据epoch计算出与lr相乘的乘数因子为epoch//10的值
+lr_lambda = lambda epoch:epoch // 10  # noqa: E731 (the note's lines, renamed)
+# 根据epoch计算出与lr相乘的乘数因子为0.95 ** epoch的值
+lr_lambda = lambda epoch:0.95 ** epoch  # noqa: E731
+scheduler = lr_scheduler.LambdaLR(optimizer, lr_lambda = lr_lambda)
+assert len(scheduler.lr_lambdas) == 1
+assert [scheduler.lr_lambdas[0](e) for e in steps] == [0.95**e for e in steps]
+print("the scheduler holds one factor, the second: 0.95 ** epoch")
+
+# %% [markdown]
+# Each comment describes its factor correctly; the two lines are alternatives, and
+# run as one block only `0.95 ** epoch` reaches the scheduler. PyTorch's own
+# `LambdaLR` example uses the same two kinds of factor (`epoch // 30` and
+# `0.95 ** epoch`) as a list, one per parameter group: section 6.3.
+#
+# ### 6.1 The floor factor `epoch // LAMBDA_PERIOD`
+#
+# We trace the first factor with `LAMBDA_PERIOD` in place of the note's 10:
 
 # %%
 def note_factor(epoch):
     return epoch // LAMBDA_PERIOD
 
 
-check_schedule("LambdaLR (note: epoch // 10)", [LR * note_factor(t) for t in steps],
+floor_name = f"LambdaLR (epoch // {LAMBDA_PERIOD})"
+check_schedule(floor_name, [LR * note_factor(t) for t in steps],
                lambda opt: lr_scheduler.LambdaLR(opt, lr_lambda=note_factor))
-assert traces["LambdaLR (note: epoch // 10)"][:LAMBDA_PERIOD] == [0.0] * LAMBDA_PERIOD
+num_zero = min(LAMBDA_PERIOD, NUM_STEPS)
+assert traces[floor_name][:num_zero] == [0.0] * num_zero
+print(f"rate 0 for the first {num_zero} steps: True | "
+      f"largest rate {max(traces[floor_name]) / LR:.0f} x LR")
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note's example factor `epoch // 10` gives $\lambda(t)=0$
-# > for the first 10 epochs, so the rate is exactly 0 and nothing trains; then it grows
-# > to $\eta_0, 2\eta_0, \ldots, 5\eta_0$ (cell above: first 0, last 0.5). A decay "by
-# > 10 every 10 epochs" is `0.1 ** (epoch // 10)`, checked next against `StepLR`.
+# The factor is what the note's comment says, but as a schedule it is a ramp that
+# never stops: the rate is exactly 0 for the first `LAMBDA_PERIOD` steps (nothing
+# trains), then $\eta_0, 2\eta_0, \ldots$, growing past the base rate (cell above).
+# In PyTorch's example it is one group's factor, next to a decaying one.
 #
-# The fixed factor equals `StepLR(step_size=10, gamma=0.1)`, and the note's second
-# factor `0.95 ** epoch` equals `ExponentialLR(gamma=0.95)`:
+# ### 6.2 Decaying factors, and the schedulers they equal
+#
+# A factor that *decays* in stairs is `GAMMA ** (epoch // LAMBDA_PERIOD)`, and the
+# note's second factor is an exponential. We trace both with `LambdaLR` and assert
+# that they equal `StepLR` and `ExponentialLR`:
 
 # %%
 def step_factor(epoch):
-    return NOTE_DECAY ** (epoch // LAMBDA_PERIOD)
+    return GAMMA ** (epoch // LAMBDA_PERIOD)
 
 
 def exp_factor(epoch):
     return EXP_GAMMA**epoch
 
 
-check_schedule("LambdaLR (0.1 ** (epoch // 10))", [LR * step_factor(t) for t in steps],
-               lambda opt: lr_scheduler.StepLR(opt, step_size=LAMBDA_PERIOD,
-                                               gamma=NOTE_DECAY))
-check_schedule("LambdaLR (0.95 ** epoch)", traces["ExponentialLR"],
+stairs_name = f"LambdaLR ({GAMMA} ** (epoch // {LAMBDA_PERIOD}))"
+check_schedule(stairs_name, [LR * step_factor(t) for t in steps],
+               lambda opt: lr_scheduler.LambdaLR(opt, lr_lambda=step_factor))
+check_schedule(f"LambdaLR ({EXP_GAMMA} ** epoch)", [LR * exp_factor(t) for t in steps],
                lambda opt: lr_scheduler.LambdaLR(opt, lr_lambda=exp_factor))
+step_equal = lr_trace(lambda opt: lr_scheduler.StepLR(
+    opt, step_size=LAMBDA_PERIOD, gamma=GAMMA), NUM_STEPS, lr=LR)
+torch.testing.assert_close(traces[stairs_name], step_equal)
+torch.testing.assert_close(traces[f"LambdaLR ({EXP_GAMMA} ** epoch)"],
+                           traces["ExponentialLR"])
+print(f"equal to StepLR(step_size={LAMBDA_PERIOD}, gamma={GAMMA}) and "
+      f"ExponentialLR(gamma={EXP_GAMMA}): True")
 
 # %%
-plot_lr({"note: epoch // 10": traces["LambdaLR (note: epoch // 10)"],
-         "fixed: 0.1 ** (epoch // 10)": traces["LambdaLR (0.1 ** (epoch // 10))"]},
-        xlabel="step", title="LambdaLR: the note's factor and a decay")
+plot_lr({f"note: epoch // {LAMBDA_PERIOD}": traces[floor_name],
+         f"decay: {GAMMA} ** (epoch // {LAMBDA_PERIOD})": traces[stairs_name]},
+        xlabel="step", title="LambdaLR: the note's floor factor and a decay")
 plt.show()
 
 # %% [markdown]
-# The note's factor (blue) is zero, then climbs above the initial rate; the fixed one
-# falls by ten every ten steps.
+# The note's floor factor (blue) is zero, then climbs above the initial rate; the
+# decaying one (orange) is multiplied by `GAMMA` every `LAMBDA_PERIOD` steps.
 #
+# ### 6.3 参数组 · One factor per parameter group
+#
+# An optimizer can hold several parameter groups, each with its own `lr` (a common
+# use: a smaller rate for a pretrained body than for a new head). `lr_lambda` may
+# then be a list, one function per group, and group $i$ follows
+# $\eta^{(i)}_t = \eta^{(i)}_0\,\lambda_i(t)$. Below, the weights start at `LR` with
+# the note's floor factor and the biases at `LR * GAMMA` with the exponential one:
+
+# %%
+optimizer = torch.optim.SGD([{"params": [model.weight]},
+                             {"params": [model.bias], "lr": LR * GAMMA}], lr=LR)
+scheduler = lr_scheduler.LambdaLR(optimizer, lr_lambda=[note_factor, exp_factor])
+group_lrs = []
+for _ in steps:
+    group_lrs.append([group["lr"] for group in optimizer.param_groups])
+    assert scheduler.get_last_lr() == group_lrs[-1]
+    optimizer.step()
+    scheduler.step()
+expected = [[LR * note_factor(t), LR * GAMMA * exp_factor(t)] for t in steps]
+torch.testing.assert_close(torch.tensor(group_lrs, dtype=torch.float64),
+                           torch.tensor(expected, dtype=torch.float64))
+print(f"base lrs {[f'{lr:.4g}' for lr in scheduler.base_lrs]}: each group follows "
+      f"its own factor at all {NUM_STEPS} steps: True")
+
+# %% [markdown]
+# `get_last_lr()` returns one rate per group (asserted at every step above). The
+# list must have exactly one function per group:
+
+# %%
+try:
+    lr_scheduler.LambdaLR(optimizer, lr_lambda=[exp_factor])
+except ValueError as err:
+    print(f"{type(err).__name__}: {err}")
+
+# %% [markdown]
 # ## 7. 余弦退火调整学习率 · CosineAnnealingLR and warm restarts
 #
 # ### 7.1 CosineAnnealingLR
@@ -479,36 +638,90 @@ plt.show()
 # steps:
 # $$\eta_t = \eta_{\min} + \tfrac12(\eta_0 - \eta_{\min})
 # \left(1 + \cos\frac{\pi t}{T_{\max}}\right)$$
-# PyTorch computes it recursively from the previous rate; we check the closed form
-# for three times $T_{\max}$ steps, i.e. past the end of the first half period.
+# We check it for all `NUM_STEPS` steps, past $T_{\max}$ too, and print where the
+# rate has its minima and maxima (`turning_points` below).
 
 # %%
-def cosine_lr(t, t_max=T_MAX):
-    return ETA_MIN + (LR - ETA_MIN) * (1 + math.cos(math.pi * t / t_max)) / 2
+def cosine_lr(t, t_max=T_MAX, eta_min=ETA_MIN):
+    return eta_min + (LR - eta_min) * (1 + math.cos(math.pi * t / t_max)) / 2
+
+
+def turning_points(trace):
+    """Steps of the strict local minima and maxima of a trace."""
+    inner = range(1, len(trace) - 1)
+    lows = [t for t in inner if trace[t - 1] > trace[t] < trace[t + 1]]
+    highs = [t for t in inner if trace[t - 1] < trace[t] > trace[t + 1]]
+    return lows, highs
 
 
 check_schedule("CosineAnnealingLR", [cosine_lr(t) for t in steps],
                lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_MAX, eta_min=ETA_MIN))
 cosine = traces["CosineAnnealingLR"]
-print(f"lr at T_max {cosine[T_MAX]:.4f}, at 2*T_max {cosine[2 * T_MAX]:.4f}")
-note_cosine = lr_trace(lambda opt: lr_scheduler.CosineAnnealingLR(
-    opt, T_max=(NUM_STEPS // 9) + 1), NUM_STEPS)  # the note's T_max, epochs = NUM_STEPS
-troughs = [t for t in range(1, NUM_STEPS - 1)
-           if note_cosine[t - 1] > note_cosine[t] < note_cosine[t + 1]]
-print(f"note's T_max = {NUM_STEPS // 9 + 1}: minimum rate at steps {troughs}")
+lows, highs = turning_points(cosine)
+print(f"T_max = {T_MAX}: minima at steps {lows}, maxima at steps {highs}")
 
 # %% [markdown]
 # After $T_{\max}$ the rate does not stay at $\eta_{\min}$ and does not jump back: it
-# climbs smoothly back to $\eta_0$ at $2T_{\max}$, a cosine wave of period $2T_{\max}$.
+# climbs smoothly back to $\eta_0$ at $2T_{\max}$, a cosine wave of period $2T_{\max}$
+# (minima at odd multiples of $T_{\max}$, maxima at even ones, within the trace).
 #
-# > **Erratum (勘误)** — the note wrote "以余弦函数为周期，并在每个周期最大值时重新设置
-# > 学习率" (reset the rate at the maximum of each period). `CosineAnnealingLR` never
-# > resets: past `T_max` the formula keeps going and the rate rises back along the
-# > cosine (cell above: 0 at step 20, back to 0.1 at step 40). A jump back to
-# > $\eta_0$ is `CosineAnnealingWarmRestarts` (next cell). With the note's
-# > `T_max = (epochs // 9) + 1`, the rate goes down and up again four times in one
-# > 60-epoch run (cell above); set `T_max` to the number of epochs for one decay.
-# > (`config.lr` and `epochs` are also undefined in the snippet.)
+# The formula above is what PyTorch's docs call the closed form; the scheduler
+# itself updates the rate *recursively*, from the rate in the optimizer, so a rate
+# changed by hand carries on. We halve it halfway down and step once:
+
+# %%
+optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=LR)
+scheduler = lr_scheduler.CosineAnnealingLR(optimizer, T_MAX, eta_min=ETA_MIN)
+t_edit = T_MAX // 2
+for _ in range(t_edit):
+    optimizer.step()
+    scheduler.step()
+optimizer.param_groups[0]["lr"] /= 2  # a change by hand
+halved = optimizer.param_groups[0]["lr"]
+optimizer.step()
+scheduler.step()
+ratio = ((1 + math.cos(math.pi * (t_edit + 1) / T_MAX))
+         / (1 + math.cos(math.pi * t_edit / T_MAX)))
+assert math.isclose(scheduler.get_last_lr()[0], ETA_MIN + (halved - ETA_MIN) * ratio)
+print(f"step {t_edit + 1}: scheduler {scheduler.get_last_lr()[0]:.4g} (the recursion "
+      f"from the halved rate) | closed form {cosine_lr(t_edit + 1):.4g}")
+
+# %% [markdown]
+# The note describes the schedule as "以余弦函数为周期，并在每个周期最大值时重新设置
+# 学习率。以初始学习率为最大学习率" (periodic in a cosine, set back at each period's
+# maximum, the initial rate being the maximum). Read as "the rate comes back to the
+# initial rate at each maximum", that is right (the maxima above). Read as a *jump*
+# back, a restart, it is not: PyTorch's docs say `CosineAnnealingLR` does cosine
+# annealing "without restarts"; the restarts are `CosineAnnealingWarmRestarts`
+# (7.2). The note's `T_max = (epochs // 9) + 1` is a choice with a consequence we
+# trace next: several descents in one run, not one.
+#
+# The note's snippet as written (with our `model`):
+
+# %%
+try:
+    optimizer = optim.SGD(model.parameters(),lr = config.lr,  # noqa: F821
+                          momentum=0.9,weight_decay=1e-4)  # (one line in the note)
+    scheduler = lr_scheduler.CosineAnnealingLR(
+        optimizer,T_max = (epochs // 9) + 1)  # noqa: F821 (one line in the note)
+except NameError as err:
+    print(f"{type(err).__name__}: {err}")
+epochs = NUM_STEPS  # the note's `epochs`, for the trace
+note_cosine = lr_trace(lambda opt: lr_scheduler.CosineAnnealingLR(
+    opt, T_max=(epochs // 9) + 1), epochs, lr=LR)
+lows, highs = turning_points(note_cosine)
+print(f"epochs = {epochs}, T_max = {(epochs // 9) + 1}: minima at {lows}, "
+      f"maxima at {highs}")
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note wrote `optimizer = optim.SGD(model.parameters(),
+# > lr = config.lr, ...)`; as in 2.1.2, `optim` is never imported, so it stops with
+# > `NameError: name 'optim' is not defined` (cell above). Write `torch.optim.SGD`;
+# > `config.lr` and `epochs` are the reader's own settings and must be defined too.
+#
+# With the note's `T_max`, about a ninth of the run, the rate goes down and back up
+# every $2T_{\max}$ epochs, again and again (last line above); for a single decay
+# over the whole run, set `T_max = epochs`.
 #
 # ### 7.2 CosineAnnealingWarmRestarts
 #
@@ -518,16 +731,20 @@ print(f"note's T_max = {NUM_STEPS // 9 + 1}: minimum rate at steps {troughs}")
 # \left(1 + \cos\frac{\pi T_{cur}}{T_i}\right)$$
 
 # %%
-def warm_restarts_lr(t):
+def warm_restarts_lr(t, eta_min=ETA_MIN):
     t_cur, t_i = t, T_0
     while t_cur >= t_i:  # skip the finished periods
         t_cur, t_i = t_cur - t_i, t_i * T_MULT
-    return ETA_MIN + (LR - ETA_MIN) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+    return eta_min + (LR - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
 
 
 check_schedule("CosineAnnealingWarmRestarts", [warm_restarts_lr(t) for t in steps],
                lambda opt: lr_scheduler.CosineAnnealingWarmRestarts(
                    opt, T_0, T_mult=T_MULT, eta_min=ETA_MIN))
+restarts = [t for t in range(1, NUM_STEPS)
+            if traces["CosineAnnealingWarmRestarts"][t]
+            > traces["CosineAnnealingWarmRestarts"][t - 1]]
+print(f"T_0 = {T_0}, T_mult = {T_MULT}: the rate jumps back to LR at steps {restarts}")
 
 # %%
 plot_lr({"CosineAnnealingLR": cosine,
@@ -536,45 +753,47 @@ plot_lr({"CosineAnnealingLR": cosine,
 plt.show()
 
 # %% [markdown]
-# The plain cosine (blue) turns around at $T_{\max}=20$ and rises smoothly; the warm
-# restarts (orange) jump back to $\eta_0$ at steps 10 and 30, each period twice as
-# long as the one before.
+# The plain cosine (blue) turns around at $T_{\max}$ and rises smoothly; the warm
+# restarts (orange) jump back to $\eta_0$ at the steps printed above, each period
+# `T_MULT` times as long as the one before.
 #
 # ## 8. 自适应调整学习率 · ReduceLROnPlateau
 #
 # ### 8.1 The metric is an argument of `step`
 #
 # `ReduceLROnPlateau` looks at a number you measure, not at the step count. The
-# note's snippet builds it; calling `step()` the way every other scheduler is called
-# fails:
+# note's line builds it; calling `step()` the way every other scheduler is called
+# fails. We also print the settings the note's line leaves at their defaults:
 
 # %%
 optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=LR)
-scheduler = lr_scheduler.ReduceLROnPlateau(optimizer, mode='min', factor=0.9)
+scheduler=torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer,mode='min',factor=0.9)
 try:
     scheduler.step()
 except TypeError as err:
     print(f"{type(err).__name__}: {err}")
+note_plateau = {"factor": scheduler.factor, "patience": scheduler.patience,
+                "threshold": scheduler.threshold}
+print(f"the note's scheduler: mode {scheduler.mode!r}, {note_plateau}, "
+      f"threshold_mode {scheduler.threshold_mode!r}")
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote "mode为min, loss不下降学习率乘以factor" and a
-# > constructor call only. `scheduler.step(val_loss)` must receive the metric (cell
-# > above: `TypeError` without it), and the rate is cut only after the metric has
-# > failed to improve by more than `threshold` (relative, default `1e-4`) for more
-# > than `patience` consecutive epochs (default 10), not at the first epoch the loss
-# > does not fall.
+# The note shows only the constructor; the loop must call
+# `scheduler.step(val_loss)` with the metric, once per epoch after validation.
 #
 # The rule, for `mode="min"`: keep the best metric so far; a step is *bad* unless
-# $m_t < \text{best}\,(1-\theta)$; when the count of consecutive bad steps exceeds
-# the patience, $\eta \leftarrow f\,\eta$ and the count restarts from zero.
+# $m_t < \text{best}\,(1-\theta)$ ($\theta$ = `threshold`); when the count of
+# consecutive bad steps exceeds the patience, $\eta \leftarrow f\,\eta$ and the count
+# restarts from zero.
 
 # %%
-def plateau_rule(metrics, lr, factor=PLATEAU_FACTOR, patience=PATIENCE):
+def plateau_rule(metrics, lr, factor=PLATEAU_FACTOR, patience=PATIENCE,
+                 threshold=THRESHOLD):
     """Rates before each step, and (step, best) at each cut; mode='min', 'rel'."""
     best, num_bad, lrs, cuts = math.inf, 0, [], []
     for step, metric in enumerate(metrics):
         lrs.append(lr)
-        if metric < best * (1 - THRESHOLD):
+        if metric < best * (1 - threshold):
             best, num_bad = metric, 0
         else:
             num_bad += 1
@@ -586,16 +805,50 @@ def plateau_rule(metrics, lr, factor=PLATEAU_FACTOR, patience=PATIENCE):
 # %% [markdown]
 # (We leave out `cooldown`, `min_lr` and `eps`, at their defaults 0, 0 and `1e-8`.)
 #
+# What does the note's scheduler do with a loss that stops falling at once? A flat
+# loss, three patience windows long, through the note's settings, `mode="min"` and
+# then `mode="max"`:
+
+# %%
+flat = [1.0] * (3 * (note_plateau["patience"] + 1) + 1)
+note_min = lr_trace(lambda opt: lr_scheduler.ReduceLROnPlateau(
+    opt, mode='min', factor=0.9), len(flat), lr=LR, metrics=flat)
+rule_min, note_cuts = plateau_rule(flat, LR, **note_plateau)
+assert note_min == rule_min
+cut_epochs = [step + 1 for step, _ in note_cuts]
+window = note_plateau["patience"] + 1  # epochs without improvement before a cut
+assert cut_epochs == [1 + k * window for k in (1, 2, 3)]  # epoch 1 sets the best
+print(f"mode 'min', flat loss: rate x {note_plateau['factor']} after epochs "
+      f"{cut_epochs}, not after epoch 2")
+note_max = lr_trace(lambda opt: lr_scheduler.ReduceLROnPlateau(
+    opt, mode='max', factor=0.9), len(flat), lr=LR, metrics=flat)
+assert note_max == note_min
+print("mode 'max', flat metric: the same cuts, down: True")
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note wrote "mode为min, loss不下降学习率乘以factor" (when
+# > the loss does not fall, the rate is multiplied by `factor`). The rate is cut only
+# > after the metric has failed to improve by more than `threshold` (relative,
+# > default `1e-4`) for **more than** `patience` consecutive epochs (default 10): with
+# > the note's line and a flat loss, the first cut comes `patience + 1` epochs after
+# > the first, not at the first epoch the loss does not fall (cell above).
+#
+# "max则反之" (the reverse for `max`) is right about the metric only: in `mode="max"`
+# the scheduler waits for the metric to stop *rising*, and then it still multiplies
+# the rate by `factor < 1`; it never raises it (cell above).
+#
 # ### 8.2 A real validation loss
 #
 # We train the small MLP on the 8×8 digits with SGD and momentum, measure the test
 # loss after each epoch (the held-out split stands in for a validation set) and pass
-# it to `scheduler.step`. `make_mlp` is reused in section 10.
+# it to `scheduler.step`. `make_mlp` is reused in section 10. We use our own
+# `PLATEAU_FACTOR` and `PATIENCE` instead of the note's `factor=0.9` and default
+# patience of 10, so that a run of `NUM_EPOCHS` epochs has room for several cuts.
 #
-# The log prints the numbers that come out of training after `≈`: twenty epochs of
-# float32 steps amplify the last-bit differences between machines, so your digits, and
-# even the epochs at which the rate is cut, may differ from the stored ones. The
-# `assert`s check what holds on every machine.
+# The log prints the numbers that come out of training after `≈`: `NUM_EPOCHS`
+# epochs of float32 steps amplify the last-bit differences between machines, so your
+# digits, and even the epochs at which the rate is cut, may differ from the stored
+# ones. The `assert`s check what holds on every machine.
 
 # %%
 def make_mlp():
@@ -637,6 +890,7 @@ for epoch in range(1, NUM_EPOCHS + 1):
 # not compared: which epochs cut the rate depends on losses whose digits vary by machine
 rule_lrs, cuts = plateau_rule(val_losses, TRAIN_LR)
 assert rule_lrs == plateau_lrs and cuts, "the rule must reproduce at least one cut"
+assert scheduler.get_last_lr() == [optimizer.param_groups[0]["lr"]]
 for step, best in cuts:
     bad = ", ".join(f"{m:.4f}" for m in val_losses[step - PATIENCE: step + 1])
     print(f"after epoch {step + 1:>2d}: best {best:.4f}; epochs {step + 1 - PATIENCE}-"
@@ -644,7 +898,7 @@ for step, best in cuts:
           f"{plateau_lrs[step] * PLATEAU_FACTOR:.4f}")
 
 # %% [markdown]
-# Each cut comes after `PATIENCE + 1 = 3` epochs in a row that are no better than the
+# Each cut comes after `PATIENCE + 1` epochs in a row that are no better than the
 # best so far. The same losses fed to `lr_trace` give the same rates from `LR`:
 
 # %%
@@ -722,15 +976,43 @@ def one_cycle_lr(t, max_lr=LR, total=NUM_STEPS):
     return cos_anneal(max_lr, start / FINAL_DIV_FACTOR, (t - up) / (total - 1 - up))
 
 
-check_schedule("OneCycleLR", [one_cycle_lr(t) for t in steps],
-               lambda opt: lr_scheduler.OneCycleLR(
-                   opt, max_lr=LR, total_steps=NUM_STEPS, pct_start=PCT_START,
-                   div_factor=DIV_FACTOR, final_div_factor=FINAL_DIV_FACTOR))
+def make_one_cycle(optimizer, max_lr=LR, total=NUM_STEPS, **kwargs):
+    return lr_scheduler.OneCycleLR(
+        optimizer, max_lr=max_lr, total_steps=total, pct_start=PCT_START,
+        div_factor=DIV_FACTOR, final_div_factor=FINAL_DIV_FACTOR, **kwargs)
+
+
+check_schedule("OneCycleLR", [one_cycle_lr(t) for t in steps], make_one_cycle)
 
 # %% [markdown]
 # Both match at every step. `OneCycleLR` also cycles the momentum inversely to the
-# rate (`cycle_momentum=True`), and it is meant to be stepped once per **batch**:
-# stepping it more than `total_steps` times raises a `ValueError`.
+# rate (`cycle_momentum=True`, between `base_momentum` and `max_momentum`), and it
+# is meant to be stepped once per **batch**, exactly `total_steps` times:
+
+# %%
+optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=LR, momentum=MOMENTUM)
+scheduler = make_one_cycle(optimizer)
+lrs, momenta = [], []
+for _ in steps:
+    lrs.append(optimizer.param_groups[0]["lr"])
+    momenta.append(optimizer.param_groups[0]["momentum"])
+    optimizer.step()
+    scheduler.step()
+peak = lrs.index(max(lrs))
+group = optimizer.param_groups[0]
+assert momenta.index(min(momenta)) == peak and momenta[0] == group["max_momentum"]
+print(f"SGD momentum={MOMENTUM}; used: {momenta[0]:.2f} (max_momentum) down to "
+      f"{min(momenta):.2f} at the rate's peak (step {peak}) and back")
+try:
+    optimizer.step()
+    scheduler.step()  # one step too many
+except ValueError as err:
+    print(f"{type(err).__name__}: {err}")
+
+# %% [markdown]
+# So with `OneCycleLR` the momentum you give `SGD` is replaced by the cycle, which
+# starts at `max_momentum` (first line), and `total_steps` must be the number of
+# batches of the whole run: one step more is an error (second line).
 #
 # ## 10. 对比 · All schedules side by side, then a real run
 #
@@ -738,7 +1020,7 @@ check_schedule("OneCycleLR", [one_cycle_lr(t) for t in steps],
 
 # %%
 panels = ["constant", "ConstantLR", "hand-written", "StepLR", "MultiStepLR",
-          "ExponentialLR", "LambdaLR (note: epoch // 10)", "CosineAnnealingLR",
+          "ExponentialLR", floor_name, "CosineAnnealingLR",
           "CosineAnnealingWarmRestarts", "ReduceLROnPlateau", "warm-up + cosine",
           "OneCycleLR"]
 fig, axes = grid_axes(len(panels), ncols=3)
@@ -806,22 +1088,26 @@ plt.show()
 # checks it on every run). Both decaying schedules settle once their rate has come
 # down: settling the weights late in training is what a decaying schedule is for.
 # Which run ends with the lowest test loss or the best accuracy, though, changes with
-# the seed and even with the machine (the numbers after `≈`): one short run on 1,437
-# images does not rank the schedules.
+# the seed and even with the machine (the numbers after `≈`): one short run on the
+# small digits set does not rank the schedules.
 #
 # ## Summary
 # - A schedule is a function $t \mapsto \eta_t$; each one here (constant,
 #   `ConstantLR`, hand-written, `StepLR`, `MultiStepLR`, `ExponentialLR`, `LambdaLR`,
 #   cosine, warm restarts, plateau, warm-up + cosine, one cycle) was written as a
-#   formula, coded from scratch and matched to PyTorch at every step.
-# - `lr_trace` reads a schedule without training; `torch.testing.assert_close` against
-#   it is how a formula is verified.
+#   formula, coded from scratch and matched to PyTorch's rates at every step with
+#   `lr_trace` and `torch.testing.assert_close`.
+# - Run as written, the note's snippets meet undefined names (`optim` twice,
+#   `lr_init`, `net`, `gamma`) and three `SyntaxError`s (`for epoch:`, the `∗`
+#   formula, `lambda = ...`); its `StepLR` never fires in its own 100-epoch run, its
+#   "减小gamma倍" is a multiplication by `gamma`, and its plateau rule leaves out the
+#   patience.
 # - Call `optimizer.step()` then `scheduler.step()`; the other order warns and skips
-#   $\eta_0$. `ReduceLROnPlateau.step(metric)` needs the metric and cuts only after
-#   `patience` bad epochs.
-# - The note's errata: undefined names (`lr_init`, `net`, `gamma`), two
-#   `SyntaxError`s (`for epoch:`, `lambda = ...`), a `StepLR` that never fires, a
-#   zero-rate `LambdaLR`, and a cosine that does not restart.
+#   $\eta_0$. Read the rate with `get_last_lr()` (one per group, equal to
+#   `param_groups`), not `get_lr()`; a list of `lr_lambda`s gives each parameter group
+#   its own factor.
+# - `ReduceLROnPlateau.step(metric)` needs the metric and cuts the rate only after
+#   more than `patience` epochs without improvement; our rule replays its cuts.
 # - On the digits, decaying the rate settles the test loss that a constant rate
 #   leaves noisy.
 #
@@ -831,15 +1117,145 @@ plt.show()
 # 2. Give `ReduceLROnPlateau` `cooldown=2` and extend `plateau_rule` to match it.
 # 3. Trace `OneCycleLR` with `three_phase=True` and write its closed form.
 # 4. Add `PolynomialLR(power=2)` to the checks: write $\eta_t$ and assert it.
-# 5. Train with `OneCycleLR` stepped once per batch (write the loop, since `fit` steps
-#    once per epoch) and add it to the comparison.
+# 5. Train the MLP for two epochs with `OneCycleLR` stepped once per **batch** (write
+#    the loop, since `fit` steps once per epoch), and assert that the rates it used
+#    are `lr_trace`'s for `total_steps` = epochs × batches per epoch.
 #
 # ## Further reading
 # - [How to adjust the learning rate](
 #   https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate)
 # - [`torch.optim.lr_scheduler` API](
 #   https://pytorch.org/docs/stable/optim.html#module-torch.optim.lr_scheduler)
+# - [`LambdaLR`](
+#   https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.LambdaLR.html)
 # - [`ReduceLROnPlateau`](
 #   https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.ReduceLROnPlateau.html)
 # - [`OneCycleLR`](
 #   https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.OneCycleLR.html)
+#
+# ## Solutions
+#
+# ### Exercise 1
+# The closed forms that read `ETA_MIN`, on a local value:
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Exercise 1: eta_min = 0.01 changes the two cosine closed forms, which still hold
+eta_min = 0.01
+cosines = {
+    "CosineAnnealingLR": (lambda t: cosine_lr(t, eta_min=eta_min),
+                          lambda opt: lr_scheduler.CosineAnnealingLR(
+                              opt, T_MAX, eta_min=eta_min)),
+    "CosineAnnealingWarmRestarts": (
+        lambda t: warm_restarts_lr(t, eta_min=eta_min),
+        lambda opt: lr_scheduler.CosineAnnealingWarmRestarts(
+            opt, T_0, T_mult=T_MULT, eta_min=eta_min)),
+}
+for name, (closed, make) in cosines.items():
+    got = lr_trace(make, NUM_STEPS, lr=LR)
+    torch.testing.assert_close(got, [closed(t) for t in steps])
+    assert min(got) >= eta_min - 1e-12
+    print(f"{name}, eta_min={eta_min}: closed form holds, lowest rate {min(got):.4f}")
+print("no other schedule here reads ETA_MIN (warm-up + cosine keeps eta_min=0)")
+
+# %% [markdown]
+# ### Exercise 2
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Exercise 2: cooldown=2, the rule extended, on a flat loss and on the recorded one
+def plateau_rule_cooldown(metrics, lr, factor=PLATEAU_FACTOR, patience=PATIENCE,
+                          threshold=THRESHOLD, cooldown=0):
+    best, num_bad, wait, lrs = math.inf, 0, 0, []
+    for metric in metrics:
+        lrs.append(lr)
+        if metric < best * (1 - threshold):
+            best, num_bad = metric, 0
+        else:
+            num_bad += 1
+        if wait > 0:  # in cooldown: bad epochs do not count
+            wait, num_bad = wait - 1, 0
+        if num_bad > patience:
+            lr, num_bad, wait = lr * factor, 0, cooldown
+    return lrs
+
+
+def cut_epochs_of(lrs):
+    return [t for t in range(1, len(lrs)) if lrs[t] < lrs[t - 1]]
+
+
+for metrics in (flat, val_losses):
+    got = lr_trace(lambda opt: lr_scheduler.ReduceLROnPlateau(  # noqa: B023
+        opt, factor=PLATEAU_FACTOR, patience=PATIENCE, threshold=THRESHOLD,
+        cooldown=2), len(metrics), lr=LR, metrics=metrics)
+    assert got == plateau_rule_cooldown(metrics, LR, cooldown=2)
+    assert plateau_rule_cooldown(metrics, LR) == plateau_rule(metrics, LR)[0]
+print("rule with cooldown == ReduceLROnPlateau(cooldown=2) on both losses: True")
+print(f"flat loss, rate cut after epochs {cut_epochs_of(plateau_rule(flat, LR)[0])} "
+      f"without cooldown, {cut_epochs_of(plateau_rule_cooldown(flat, LR, cooldown=2))}"
+      " with")
+
+# %% [markdown]
+# ### Exercise 3
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Exercise 3: three_phase=True: up to max_lr, back down to the start, then to the end
+def one_cycle_three_phase_lr(t, max_lr=LR, total=NUM_STEPS):
+    start = max_lr / DIV_FACTOR
+    up, down = PCT_START * total - 1, 2 * PCT_START * total - 2
+    if t <= up:
+        return cos_anneal(start, max_lr, t / up)
+    if t <= down:
+        return cos_anneal(max_lr, start, (t - up) / (down - up))
+    return cos_anneal(start, start / FINAL_DIV_FACTOR, (t - down) / (total - 1 - down))
+
+
+got = lr_trace(lambda opt: make_one_cycle(opt, three_phase=True), NUM_STEPS, lr=LR)
+torch.testing.assert_close(got, [one_cycle_three_phase_lr(t) for t in steps])
+print(f"three-phase closed form == OneCycleLR(three_phase=True) at all {NUM_STEPS} "
+      "steps: True")
+
+# %% [markdown]
+# ### Exercise 4
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Exercise 4: PolynomialLR, eta_t = eta_0 * (1 - min(t, T) / T) ** power
+total_iters, power = NUM_STEPS // 2, 2
+
+
+def polynomial_lr(t):
+    return LR * (1 - min(t, total_iters) / total_iters) ** power
+
+
+got = lr_trace(lambda opt: lr_scheduler.PolynomialLR(
+    opt, total_iters=total_iters, power=power), NUM_STEPS, lr=LR)
+torch.testing.assert_close(got, [polynomial_lr(t) for t in steps])
+print(f"PolynomialLR(total_iters={total_iters}, power={power}): closed form holds; "
+      f"rate 0 from step {got.index(0.0)}")
+
+# %% [markdown]
+# ### Exercise 5
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# Exercise 5: OneCycleLR stepped once per batch, for two epochs
+num_epochs = 2
+one_cycle_model = make_mlp().to(device)
+one_cycle_opt = torch.optim.SGD(one_cycle_model.parameters(), lr=COMPARE_LR,
+                                momentum=MOMENTUM)
+total = num_epochs * len(train_loader)
+one_cycle = make_one_cycle(one_cycle_opt, max_lr=COMPARE_LR, total=total)
+used = []
+for _ in range(num_epochs):
+    one_cycle_model.train()
+    for xb, yb in train_loader:
+        xb, yb = xb.to(device), yb.to(device)
+        used.append(one_cycle_opt.param_groups[0]["lr"])
+        batch_loss = loss_fn(one_cycle_model(xb), yb)
+        one_cycle_opt.zero_grad()
+        batch_loss.backward()
+        one_cycle_opt.step()
+        one_cycle.step()  # once per batch, after the optimizer
+torch.testing.assert_close(used, lr_trace(
+    lambda opt: make_one_cycle(opt, max_lr=COMPARE_LR, total=total), total,
+    lr=COMPARE_LR))
+one_cycle_loss, one_cycle_acc = evaluate(one_cycle_model, test_loader, loss_fn, device)
+print(f"{total} batch steps, rates == lr_trace's: True | "
+      f"test loss ≈{one_cycle_loss:.4f} | acc ≈{one_cycle_acc:.2%}")
