@@ -21,13 +21,14 @@
 # **What you will learn**
 # - Implement the update rules of SGD, momentum (with dampening and Nesterov),
 #   Adagrad, RMSprop, Adam and AdamW from PyTorch's documented algorithms
-# - Verify each rule against `torch.optim`, parameter by parameter, at every one of
-#   100 steps
+# - Verify each rule against `torch.optim`, parameter by parameter, at every step
 # - Compare the note's formulas (EMA momentum, RMSprop's `eps` inside the root, Adam
 #   without bias correction) with PyTorch's, in numbers, and translate learning rates
 #   between them
 # - Plot the optimizers' paths on the Rosenbrock function and their loss curves on
 #   the digits
+# - Choose a starting optimizer and learning rate from a small sweep, and use the
+#   optimizer's plumbing: param groups, `state_dict()` and gradient clipping
 #
 # **Prerequisites**: [02 MLP training](02_mlp_training.ipynb) (what `optimizer.step()`
 # does in a loop) and [07 Learning-rate schedules](07_lr_schedulers.ipynb);
@@ -44,6 +45,8 @@
 # ## 0. 准备 · Setup
 
 # %%
+import copy
+import io
 import math
 
 import matplotlib.pyplot as plt
@@ -88,6 +91,7 @@ NUM_MOMENTUM_STEPS = 100  # steps with a constant gradient: momentum
 NUM_ADAM_STEPS = 1000  # and Adam
 START = (-1.2, 1.0)  # Rosenbrock starting point
 NUM_PATH_STEPS = 500
+PATH_LR_GRID = (1e-3, 2e-3, 3e-3, 4e-3)  # tried for SGD and momentum on Rosenbrock
 PATH_LRS = {"SGD": 2e-3, "momentum": 2e-3, "Adagrad": 0.5, "RMSprop": 0.02,
             "Adam": 0.1, "AdamW": 0.1}
 NUM_EPOCHS = 10
@@ -97,6 +101,8 @@ HIDDEN = 64
 NUM_CLASSES = 10
 TRAIN_LRS = {"SGD": 0.1, "momentum": 0.1, "Adagrad": 0.05, "RMSprop": 3e-3,
              "Adam": 1e-2, "AdamW": 1e-2}
+SWEEP_LRS = (1e-3, 1e-2, 1e-1)  # Adam and momentum on the digits, increasing
+MAX_NORM = 0.1  # gradient clipping threshold (the MLP's first norm: ~0.4)
 
 # %%
 OPTIMIZERS = ("SGD", "momentum", "Adagrad", "RMSprop", "Adam", "AdamW")
@@ -110,9 +116,11 @@ check_params(
     NOTE_ALPHA=Float(ge=0, lt=1), NOTE_BETAS=Seq(Float(ge=0, lt=1), length=2),
     NUM_MOMENTUM_STEPS=Int(min=50), NUM_ADAM_STEPS=Int(min=1000),
     START=Seq(Float(), length=2), NUM_PATH_STEPS=Int(min=1),
+    PATH_LR_GRID=Seq(Float(gt=0), increasing=True),
     PATH_LRS=Table(OPTIMIZERS, Float(gt=0)), NUM_EPOCHS=Int(min=1),
     BATCH_SIZE=Int(min=1), IMAGE_SIZE=Int(min=8), HIDDEN=Int(min=1),
     NUM_CLASSES=OneOf(10), TRAIN_LRS=Table(OPTIMIZERS, Float(gt=0)),
+    SWEEP_LRS=Seq(Float(gt=0), increasing=True), MAX_NORM=Float(gt=0),
 )
 
 # %%
@@ -206,10 +214,46 @@ check_rule("SGD, weight decay", torch.optim.SGD, sgd_step, lr=LR,
            weight_decay=WEIGHT_DECAY)
 
 # %% [markdown]
-# Plain SGD is $\theta \leftarrow \theta - \gamma g$; the note's
-# `torch.optim.SGD(model.parameters(), lr=LR)` is exactly this (once `LR` is defined:
-# the note never defines it, nor `net_Adagrad`, `net_RMSprop`, `net_Adam` and
-# `Learning_rate` below).
+# Plain SGD is $\theta \leftarrow \theta - \gamma g$, and the note's
+# `torch.optim.SGD(model.parameters(), lr=LR)` builds exactly this. The note gives
+# one such constructor line per optimizer; we run all five as written, first with only
+# `torch` defined, then with the names they use bound to a small model and to `LR`:
+
+# %%
+note_lines = {
+    "2.2.1": "opt_SGD = torch.optim.SGD(model.parameters(), lr=LR)",
+    "2.2.2": "opt_Momentum = torch.optim.SGD(model.parameters(), lr=LR, momentum=0.8)",
+    "2.2.3": "torch.optim.Adagrad(net_Adagrad.parameters(),lr=Learning_rate)",
+    "2.2.4": "opt_RMSprop = torch.optim.RMSprop(net_RMSprop.parameters(), lr=LR, "
+             "alpha=0.9)",
+    "2.2.5": "opt_Adam = torch.optim.Adam(net_Adam.parameters(), lr=LR, "
+             "betas=(0.9, 0.99))",
+}
+for section, line in note_lines.items():
+    try:
+        exec(line, {"torch": torch})
+    except NameError as err:
+        print(f"{section}: NameError: {err}")
+
+# %%
+net = nn.Linear(IN_FEATURES, NUM_OUTPUTS)
+namespace = {"torch": torch, "LR": LR, "Learning_rate": LR, "model": net,
+             "net_Adagrad": net, "net_RMSprop": net, "net_Adam": net}
+for section, line in note_lines.items():
+    exec(f"result = {line.split(' = ', 1)[-1]}", namespace)
+    optimizer = namespace["result"]
+    hyper = {k: optimizer.defaults[k] for k in ("momentum", "alpha", "betas")
+             if k in optimizer.defaults}
+    print(f"{section}: {type(optimizer).__name__:<8} lr {optimizer.defaults['lr']} "
+          f"{hyper}")
+assert namespace["result"].defaults["betas"] == NOTE_BETAS
+
+# %% [markdown]
+# As written, every line stops at a `NameError`: the note defines none of `model`,
+# `LR`, `net_Adagrad`, `Learning_rate`, `net_RMSprop` or `net_Adam` in this section.
+# With them bound, all five construct the optimizer the note means, with its
+# `momentum=0.8`, `alpha=0.9` and `betas=(0.9, 0.99)`. Sections 3 to 6 check what
+# each of them computes.
 #
 # ## 3. 动量法 · Momentum
 #
@@ -275,7 +319,8 @@ pytorch_momentum = step_sizes(lambda p: torch.optim.SGD(p, lr=LR, momentum=beta)
                               NUM_MOMENTUM_STEPS)
 dampened = step_sizes(lambda p: torch.optim.SGD(p, lr=LR, momentum=beta,
                                                 dampening=beta), NUM_MOMENTUM_STEPS)
-np.testing.assert_allclose(pytorch_momentum, (1 - beta**t_axis) / (1 - beta), rtol=1e-9)
+np.testing.assert_allclose(pytorch_momentum, (1 - beta**t_axis) / (1 - beta),
+                           rtol=1e-9)
 np.testing.assert_allclose(dampened, np.ones_like(ema), rtol=1e-9)
 for k in (1, 2, 5, 50):
     print(f"step {k:>3d} | note EMA {ema[k - 1]:.4f} | PyTorch "
@@ -322,6 +367,38 @@ except SyntaxError as err:
 # > Unicode hyphen (U+2010) instead of the minus sign `-`, a `SyntaxError` (cell
 # > above). With `-` the two lines are Adagrad, and PyTorch's default is
 # > `eps=1e-10`.
+#
+# With the hyphen replaced by `-`, the note's two numpy lines run. We let them update
+# the weight matrix `x` (the bias stays at 0), starting each step from
+# `torch.optim.Adagrad`'s weights and gradient as the harness does, with `cache`
+# starting at 0 and `eps` set to PyTorch's default, and record the effective rate
+# `learning_rate / (np.sqrt(cache) + eps)` of every element:
+
+# %%
+W = params0[0].clone().requires_grad_()
+optimizer = torch.optim.Adagrad([W], lr=LR)
+namespace = {"np": np, "cache": 0.0, "learning_rate": LR,
+             "eps": optimizer.defaults["eps"]}
+rates = []
+for _ in range(NUM_CHECK_STEPS):
+    optimizer.zero_grad()
+    loss_of([W, params0[1]]).backward()
+    namespace["x"], namespace["dx"] = W.detach().numpy().copy(), W.grad.numpy().copy()
+    exec(note_adagrad.replace("\u2010", "-"), namespace)  # the note's lines, fixed
+    optimizer.step()
+    torch.testing.assert_close(torch.from_numpy(namespace["x"]), W.detach(), rtol=0,
+                               atol=ATOL)
+    rates.append(LR / (np.sqrt(namespace["cache"]) + namespace["eps"]))
+assert np.all(np.diff(np.array(rates), axis=0) <= 0)
+print(f"note's Adagrad == torch.optim.Adagrad at {NUM_CHECK_STEPS} steps: True\n"
+      f"effective rate: shape {rates[-1].shape}, one per element of W "
+      f"{tuple(W.shape)}\nevery element's effective rate non-increasing: True")
+
+# %% [markdown]
+# The fixed snippet is PyTorch's Adagrad with its defaults. The effective rate is one
+# number per element, as the note says of Adagrad, RMSprop and Adam (逐参数适应学习率,
+# per-parameter adaptive rates), and it never grows: the monotone rate that the note
+# calls Adagrad's weakness (单调的学习率).
 #
 # PyTorch adds a learning-rate decay $\eta$, weight decay and a starting value $\tau$
 # for the accumulator:
@@ -436,30 +513,31 @@ for g in (1.0, 1e-4, 1e-6):
 # > (cell above: 0.0100 lr vs 9.0909 lr at $g=10^{-6}$); and $g^2$ is element-wise,
 # > one running average per parameter element (the `square_avg` shapes above).
 #
-# The note's snippet passes `alpha=0.9`, without saying that PyTorch's default is
-# `alpha=0.99`. An EMA with constant $\alpha$ gives weight $\alpha^k(1-\alpha)$ to
+# The note's snippet passes `alpha=0.9`; PyTorch's default is `alpha=0.99`. An EMA
+# with constant $\alpha$ gives weight $\alpha^k(1-\alpha)$ to
 # the gradient $k$ steps back; its memory is about $1/(1-\alpha)$ steps:
 
 # %%
 for a in (NOTE_ALPHA, alpha):
     window = round(1 / (1 - a))
     share = 1 - a**window  # weight of the last `window` squared gradients
-    print(f"alpha = {a}: memory ~{window} steps, which carry {share:.1%} of the weight")
+    print(f"alpha = {a}: memory ~{window} steps, which carry {share:.1%} of the "
+          "weight")
 assert alpha == 0.99
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote `RMSprop(..., alpha=0.9)` as if it were the
-# > setting; it is a choice, and PyTorch's default is `alpha=0.99` (asserted above).
-# > The note's value averages the squared gradients over ~10 steps instead of ~100,
-# > so its per-parameter scaling reacts faster and is noisier.
+# The note's `alpha=0.9` is a legitimate choice, not a mistake: it averages the
+# squared gradients over ~10 steps instead of the default's ~100, so its
+# per-parameter scaling reacts faster and is noisier.
 #
 # ## 6. Adam
 #
 # ### 6.1 PyTorch's rule, with bias correction
 #
-# Adam keeps an EMA of the gradient ($m$, rate $\beta_1$) and of its square ($v$,
-# rate $\beta_2$), both starting at zero, and divides each by $1-\beta^t$ to undo the
-# pull towards that zero start:
+# As the note says, Adam combines the two ideas before it: an EMA of the gradient
+# ($m$, rate $\beta_1$, momentum's average) and of its square ($v$, rate $\beta_2$,
+# RMSprop's), both starting at zero; it divides each by $1-\beta^t$ to undo the pull
+# towards that zero start:
 # $$m_t = \beta_1 m_{t-1} + (1-\beta_1)g_t,\quad v_t = \beta_2 v_{t-1} +
 # (1-\beta_2)g_t^2,\quad \hat m_t = \frac{m_t}{1-\beta_1^t},\quad
 # \hat v_t = \frac{v_t}{1-\beta_2^t},\quad \theta_t = \theta_{t-1} -
@@ -567,9 +645,12 @@ for k in (1, 2, 5, 10, 100, 1000):
     print(f"{k:>4d} | {adam_sizes[k - 1]:12.3f} | "
           f"{note_sizes[default_betas][k - 1]:24.3f} | "
           f"{note_sizes[NOTE_BETAS][k - 1]:23.3f}")
+long_t = np.arange(1, 10 * NUM_ADAM_STEPS + 1)  # the closed form, checked above
 for betas, sizes in note_sizes.items():
+    outside = np.nonzero(np.abs(uncorrected_factor(betas, long_t) - 1) > 0.05)[0]
+    assert outside[-1] + 1 < len(long_t)
     print(f"note, betas {betas}: largest step {sizes.max():.2f} lr, at step "
-          f"{sizes.argmax() + 1}")
+          f"{sizes.argmax() + 1}; within 5 % of lr from step {outside[-1] + 2} on")
 
 # %%
 ax = plot_losses({"PyTorch Adam (bias-corrected)": adam_sizes,
@@ -584,9 +665,10 @@ plt.show()
 # %% [markdown]
 # With bias correction every step is exactly `lr` in size. Without it, with the
 # default $\beta_2 = 0.999$, the steps start at 3.2 `lr`, peak at 6.6 `lr` at step
-# 12 and need about a thousand steps to come back down to `lr`: the note's Adam
-# has no fixed relation to `lr` early on. With the note's $\beta_2 = 0.99$ the
-# overshoot is about 2 `lr` and fades within a few hundred steps.
+# 12, are still 1.258 `lr` at step 1000 (table) and stay within 5 % of `lr` only from
+# the step printed above on, in the thousands: the note's Adam has no fixed relation
+# to `lr` early on. With the note's $\beta_2 = 0.99$ the overshoot peaks near 2 `lr`
+# and fades within a few hundred steps (printed above).
 #
 # > **Erratum (勘误)** — the note wrote Adam's update as
 # > $W=W−α\frac{v_{dW}}{\sqrt{s_{dW}}+ε}$, using the raw moments. PyTorch (and the
@@ -595,8 +677,8 @@ plt.show()
 # > betas (table above), so a learning rate tuned with one convention does not
 # > transfer to the other until $t$ is in the thousands.
 #
-# The note's `betas=(0.9, 0.99)` is a choice too: PyTorch's default is
-# $(0.9, 0.999)$, a second-moment memory of ~1000 steps instead of ~100.
+# The note's `betas=(0.9, 0.99)` differs from PyTorch's default $(0.9, 0.999)$ in the
+# second-moment memory:
 
 # %%
 assert default_betas == (0.9, 0.999)
@@ -604,36 +686,75 @@ for b2 in (NOTE_BETAS[1], default_betas[1]):
     print(f"beta2 = {b2}: second-moment memory ~{round(1 / (1 - b2))} steps")
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote `torch.optim.Adam(..., betas=(0.9, 0.99))`
-# > without saying that PyTorch's default is `betas=(0.9, 0.999)` (asserted above).
-# > Both run; the note's $\beta_2$ averages the squared gradient over ~100 steps
-# > instead of ~1000.
+# The note's `betas=(0.9, 0.99)` is a valid setting too, not an erratum: both run,
+# and its $\beta_2$ averages the squared gradient over ~100 steps instead of the
+# default's ~1000.
 #
 # ### 6.3 AdamW: decoupled weight decay
 #
-# In `Adam`, the decay $\lambda\theta$ is added to the gradient and then divided by
-# $\sqrt{\hat v}$ with it. Take a weight whose loss gradient is zero, so only the decay
-# acts: `Adam` sees $g = \lambda\theta$ and moves it by about `lr` per step
-# **whatever** $\lambda$ is, while `AdamW` shrinks it by the factor $1 - \gamma\lambda$.
+# With `Adam(weight_decay=λ)` the L2 term $\lambda\theta$ is added to the gradient,
+# so it goes through the moments and is divided by $\sqrt{\hat v}$ like the gradient:
+# a weight whose gradients are large is barely decayed, one whose gradients are small
+# is decayed strongly. That is not a plain weight decay. AdamW decouples it: it
+# shrinks the weights, $\theta \leftarrow \theta - \gamma\lambda\theta$, and then takes
+# the Adam step on the loss gradient alone. One AdamW step by hand:
 
 # %%
-for wd in (1e-4, 1e-2, 1.0):
-    shrink = {}
-    for name, cls in (("Adam", torch.optim.Adam), ("AdamW", torch.optim.AdamW)):
-        theta = torch.ones(1, dtype=torch.float64, requires_grad=True)
-        optimizer = cls([theta], lr=LR, weight_decay=wd)
-        theta.grad = torch.zeros_like(theta)  # loss gradient 0: only decay acts
-        optimizer.step()
-        shrink[name] = 1 - theta.item()
-    assert math.isclose(shrink["AdamW"], LR * wd)
-    assert math.isclose(shrink["Adam"], LR, rel_tol=1e-3)
-    print(f"weight_decay {wd:g}: one step shrinks w=1 by {shrink['Adam']:.2e} (Adam) "
-          f"vs {shrink['AdamW']:.2e} (AdamW)")
+theta0 = torch.tensor([0.5, -2.0], dtype=torch.float64)
+g = torch.tensor([0.3, 0.1], dtype=torch.float64)
+theta = theta0.clone().requires_grad_()
+optimizer = torch.optim.AdamW([theta], lr=LR, weight_decay=WEIGHT_DECAY)
+theta.grad = g.clone()
+optimizer.step()
+beta1, beta2 = optimizer.defaults["betas"]
+m_hat, v_hat = (1 - beta1) * g / (1 - beta1), (1 - beta2) * g**2 / (1 - beta2)
+by_hand = theta0 * (1 - LR * WEIGHT_DECAY) - LR * m_hat / (
+    v_hat.sqrt() + optimizer.defaults["eps"])
+torch.testing.assert_close(theta.detach(), by_hand, rtol=0, atol=ATOL)
+print("AdamW step == shrink by (1 - lr*wd), then Adam step on g: True")
 
 # %% [markdown]
-# Under `Adam`, `weight_decay` barely sets how strongly weights are pulled to zero (a
-# step of ~`lr` for every value tried); under `AdamW` the pull is $\gamma\lambda\theta$,
-# as for SGD. In this PyTorch, `Adam(..., decoupled_weight_decay=True)` is `AdamW`:
+# To see what the coupling does, take two weights with the same value, 1, whose
+# gradients are the same random sequence except for scale: the second is 100 times
+# smaller. Adam is invariant to that scale, so without decay the two stay equal. We
+# run `NUM_CHECK_STEPS` steps with and without `weight_decay` and measure how far the
+# decay pulled each weight:
+
+# %%
+noise = torch.randn(NUM_CHECK_STEPS, dtype=torch.float64, generator=generator)
+scales = torch.tensor([1.0, 1e-2], dtype=torch.float64)
+
+
+def run_decay(cls, weight_decay):
+    theta = torch.ones(2, dtype=torch.float64, requires_grad=True)
+    optimizer = cls([theta], lr=LR, weight_decay=weight_decay)
+    for n in noise:
+        theta.grad = scales * n
+        optimizer.step()
+    return theta.detach()
+
+
+pull = {}
+for cls in (torch.optim.Adam, torch.optim.AdamW):
+    no_decay = run_decay(cls, 0.0)
+    torch.testing.assert_close(no_decay[0], no_decay[1])  # scale-invariant
+    pull[cls.__name__] = no_decay - run_decay(cls, WEIGHT_DECAY)
+    print(f"{cls.__name__:<5}: decay pulled the weights by "
+          f"≈{pull[cls.__name__][0]:.3f} (large gradients) and "
+          f"≈{pull[cls.__name__][1]:.3f} (small gradients)")
+assert pull["Adam"][1] > 3 * pull["Adam"][0]
+torch.testing.assert_close(pull["AdamW"][0], pull["AdamW"][1])
+print("Adam pulls the small-gradient weight over 3 times further: True\n"
+      "AdamW pulls both equally: True")
+
+# %% [markdown]
+# Under `Adam` the decay's pull depends on each weight's gradient history (the weight
+# with small gradients is pulled several times further); under `AdamW` both are pulled
+# equally, by the factor $1-\gamma\lambda$ per step, as SGD's weight decay does. This
+# is why AdamW exists: its `weight_decay` regularises every weight alike, whatever the
+# adaptive scaling does to the gradient.
+#
+# In this PyTorch, `Adam(..., decoupled_weight_decay=True)` is `AdamW`:
 
 # %%
 def adam_decoupled(params, **hyper):
@@ -653,9 +774,10 @@ print(f"{num_checked} configurations match torch.optim at each of "
 #
 # The Rosenbrock function $f(x, y) = (1-x)^2 + 100\,(y-x^2)^2$ has its minimum at
 # $(1, 1)$ at the bottom of a long, curved, flat-bottomed valley: steep across, almost
-# flat along. Each optimizer starts at $(-1.2, 1)$ with a learning rate picked by
-# hand from a small grid (the largest that stays stable for SGD and momentum, a good
-# one for the others) and takes the same number of steps.
+# flat along. Each optimizer starts at `START` $=(-1.2, 1)$ and takes
+# `NUM_PATH_STEPS` steps with its rate from `PATH_LRS`. For SGD and momentum we first
+# try every rate of `PATH_LR_GRID`, one param group per rate (section 10.1) so that
+# one optimizer runs them all; a group's gradient depends only on its own point.
 
 # %%
 def rosenbrock(x, y):
@@ -670,6 +792,51 @@ optimizer_kinds = {  # name -> (class, extra hyper-parameters)
     "Adam": (torch.optim.Adam, {}),
     "AdamW": (torch.optim.AdamW, {}),
 }
+
+
+def rosenbrock_grid(lrs, **extra):
+    """Final f after NUM_PATH_STEPS SGD steps from START, one param group per lr."""
+    points = [torch.tensor(START, dtype=torch.float64, requires_grad=True)
+              for _ in lrs]
+    optimizer = torch.optim.SGD([{"params": [p], "lr": lr}
+                                 for p, lr in zip(points, lrs, strict=True)], **extra)
+    for _ in range(NUM_PATH_STEPS):
+        optimizer.zero_grad()
+        sum(rosenbrock(*p) for p in points).backward()
+        optimizer.step()
+    return [rosenbrock(*p.detach()).item() for p in points]
+
+# %%
+grid_f = {name: rosenbrock_grid(PATH_LR_GRID, **optimizer_kinds[name][1])
+          for name in ("SGD", "momentum")}
+for name, values in grid_f.items():
+    cells = [f"lr {lr:g}: f {f:.1e}"
+             for lr, f in zip(PATH_LR_GRID, values, strict=True)]
+    print(f"{name:<9}" + " | ".join(cells))
+assert all(math.isfinite(f) for f in grid_f["SGD"])
+assert not math.isfinite(grid_f["momentum"][-1])
+assert all(math.isfinite(f) for f in grid_f["momentum"][:-1])
+assert min(grid_f["SGD"]) > 100 * min(grid_f["momentum"])
+assert np.argmin(grid_f["SGD"]) < len(PATH_LR_GRID) - 1
+assert np.argmax(grid_f["SGD"]) == 0
+assert PATH_LRS["SGD"] == PATH_LRS["momentum"] < PATH_LR_GRID[-1]
+print("SGD finite at every rate of the grid: True\n"
+      "momentum finite at all but the largest: True\n"
+      "SGD's best f more than 100 times momentum's best: True")
+
+# %% [markdown]
+# Plain SGD stays finite on the whole grid; its best rate is not the largest, and
+# even there it ends far from the minimum. Momentum diverges at the grid's largest
+# rate and, wherever it is stable, ends far below SGD's best. So "the largest stable
+# rate" is not what `PATH_LRS` holds: it gives SGD and momentum the same rate, below
+# the one where momentum diverges (asserted), so that the paths below differ only by
+# momentum; the adaptive methods got rates picked by hand.
+#
+# The grid shows the trade-off the note describes at the start of 2.2.2: a small rate
+# converges slowly (SGD at the smallest rate ends furthest from the minimum), a large
+# one jumps past it (momentum at the largest). The note's other point, that
+# mini-batch SGD hovers around the optimum instead of reaching it, is about gradient
+# noise, which these full-gradient runs do not have; this notebook does not test it.
 
 # %%
 paths, path_losses = {}, {}
@@ -711,9 +878,9 @@ plt.show()
 # barely moves. Momentum, at the same `lr`, is thrown across the valley by the first
 # steep gradients, then accumulates the small along-valley gradient and reaches the
 # minimum. The adaptive methods divide by a running size of each coordinate's
-# gradient: Adagrad's ever-growing sum stalls it halfway, RMSprop and Adam zig-zag
-# across the valley at first, then follow its floor (AdamW's decay also pulls
-# slightly towards the origin).
+# gradient: Adagrad's ever-growing sum stalls it halfway; Adam zig-zags across the
+# valley at first, then follows its floor (AdamW's decay also pulls slightly towards
+# the origin); RMSprop creeps along the valley and jumps across it late (next cell).
 
 # %%
 ax = plot_losses(path_losses, xlabel="step", ylabel="f(x, y)", log_y=True,
@@ -721,10 +888,31 @@ ax = plot_losses(path_losses, xlabel="step", ylabel="f(x, y)", log_y=True,
 ax.legend(loc="upper right", ncols=2)
 plt.show()
 
+# %%
+largest_rise = {name: int(np.argmax(np.diff(losses))) + 1
+                for name, losses in path_losses.items()}
+for name in ("momentum", "RMSprop", "Adam"):
+    print(f"{name:<9} largest rise of f at step {largest_rise[name]}")
+assert largest_rise["RMSprop"] > NUM_PATH_STEPS // 2
+assert max(largest_rise["momentum"], largest_rise["Adam"]) < NUM_PATH_STEPS // 10
+final_f = {name: losses[-1] for name, losses in path_losses.items()}
+assert max(final_f["momentum"], final_f["Adam"]) < min(
+    final_f["SGD"], final_f["Adagrad"], final_f["RMSprop"])
+assert final_f["RMSprop"] < min(final_f["SGD"], final_f["Adagrad"])
+print("momentum and Adam end below SGD, Adagrad and RMSprop: True\n"
+      "RMSprop ends below SGD and Adagrad: True")
+
 # %% [markdown]
-# On the log scale the ranking at step 500 matches the paths: momentum and Adam end
-# closest to $f=0$, plain SGD and Adagrad furthest. The spikes of RMSprop (and of
-# momentum at the start) are steps that jumped across the valley wall.
+# The ranking at the last step matches the paths: momentum and Adam end closest to
+# $f=0$, plain SGD and Adagrad furthest, RMSprop in between (asserted). Each spike of
+# the curves is a step that jumped across the valley wall: momentum's and Adam's come
+# in the first steps, RMSprop's in the second half of the run (printed steps,
+# asserted).
+#
+# The note says RMSprop reduces the oscillation and speeds up convergence (compared
+# with Adagrad, which it follows). Here it does end below Adagrad (asserted), but its
+# path is not free of oscillation: its largest jumps come late. On the digits
+# (section 8) both end behind momentum and Adam. A tendency, then, not a rule.
 #
 # ## 8. 实际任务 · Loss curves on the digits
 #
@@ -746,15 +934,21 @@ print(f"images {tuple(images.shape)} | labels {tuple(labels.shape)} | "
       f"logits {tuple(make_mlp()(images).shape)}")
 
 # %%
-histories = {}
-for name, (cls, extra) in optimizer_kinds.items():
+def train_digits(name, lr):
+    """Train a fresh MLP (same seed, same batches) with optimizer `name` at `lr`."""
+    cls, extra = optimizer_kinds[name]
     generator = set_seed(SEED)
     train_loader, test_loader = digits_loaders(BATCH_SIZE, size=IMAGE_SIZE,
                                                generator=generator)
     model = make_mlp().to(device)
-    optimizer = cls(model.parameters(), lr=TRAIN_LRS[name], **extra)
-    histories[name] = fit(model, train_loader, test_loader, loss_fn, optimizer,
-                          NUM_EPOCHS, device)
+    optimizer = cls(model.parameters(), lr=lr, **extra)
+    return fit(model, train_loader, test_loader, loss_fn, optimizer, NUM_EPOCHS,
+               device)
+
+
+histories = {}
+for name in optimizer_kinds:
+    histories[name] = train_digits(name, TRAIN_LRS[name])
     loss, acc = histories[name]["train_loss"][-1], histories[name]["test_acc"][-1]
     print(f"{name:<9} lr {TRAIN_LRS[name]:<6g} | epoch {NUM_EPOCHS:>3d} | "
           f"loss ≈{loss:.4f} | acc ≈{acc:.2%}")
@@ -787,40 +981,319 @@ plt.show()
 # easy task (the `assert`s above check each of these; the digits after `≈` are the
 # machine's).
 # Adam and AdamW are nearly the same curve (within 5 % at every epoch, asserted):
-# AdamW's decay shrinks the weights by a
-# factor $1 - 10^{-2}\cdot 10^{-2}$ per step, about 2 % over the 230 steps.
+# AdamW's decay, at PyTorch's default `weight_decay`, shrinks each weight by the
+# factor $1-\gamma\lambda$ per step, which over the whole run adds up to little:
+
+# %%
+num_steps = NUM_EPOCHS * len(train_loader)
+adamw_decay = torch.optim.AdamW([torch.zeros(1)]).defaults["weight_decay"]
+shrink = 1 - (1 - TRAIN_LRS["AdamW"] * adamw_decay) ** num_steps
+print(f"AdamW, weight_decay {adamw_decay:g}: {num_steps} steps shrink a weight "
+      f"(on their own) by {shrink:.1%}")
+
+# %% [markdown]
+# ## 9. 选择optimizer · Which optimizer and learning rate to start with
+#
+# The note's section is called "choosing an optimizer" but never says how to choose.
+# Section 8 gave each optimizer a rate that suits it; the question in practice is how
+# forgiving each one is when the rate is not tuned. We train the digits with Adam and
+# with SGD + momentum at every rate of `SWEEP_LRS` (a decade apart), reusing the runs
+# of section 8 where the rate is the same:
+
+# %%
+adam_default_lr = torch.optim.Adam([torch.zeros(1)]).defaults["lr"]
+sweep = {name: {lr: histories[name] if lr == TRAIN_LRS[name] else
+                train_digits(name, lr) for lr in SWEEP_LRS}
+         for name in ("Adam", "momentum")}
+for name, runs in sweep.items():
+    for lr, h in runs.items():
+        print(f"{name:<9} lr {lr:<6g} | loss ≈{h['train_loss'][-1]:.4f} | "
+              f"acc ≈{h['test_acc'][-1]:.2%}")
+acc = {name: [h["test_acc"][-1] for h in runs.values()]
+       for name, runs in sweep.items()}
+adam_loss = [h["train_loss"][-1] for h in sweep["Adam"].values()]
+assert adam_default_lr in SWEEP_LRS
+assert min(acc["Adam"]) > 0.88 and acc["momentum"][0] < 0.7
+assert abs(max(acc["momentum"]) - max(acc["Adam"])) < 0.03
+assert np.argmin(adam_loss) > SWEEP_LRS.index(adam_default_lr)
+print(f"PyTorch's Adam default lr: {adam_default_lr:g}\n"
+      "Adam above 88 % test accuracy at every rate: True\n"
+      "momentum below 70 % at the smallest rate: True\n"
+      "best momentum within 3 points of best Adam: True\n"
+      "Adam's lowest loss at a rate above its default: True")
+
+# %% [markdown]
+# Adam trains well at every rate of the sweep, its default included, because it
+# divides each step by the gradient's own running size: the rate sets the step length
+# more or less directly. SGD + momentum barely learns at the smallest rate; at its best
+# one it matches Adam's best. That, and only that, is what this notebook shows about
+# choosing:
+#
+# - **Start with Adam**, or AdamW when you want weight decay (section 6.3), at the
+#   default `lr` printed above; it is the forgiving choice. Then try a factor of 10
+#   up and down: here a larger rate trains faster (asserted).
+# - **SGD with momentum** does as well once its `lr` is tuned (here it needs a larger
+#   rate than Adam), and PyTorch's momentum multiplies the effective rate by
+#   $1/(1-\mu)$ (section 3), so a rate tuned without momentum is too large with it
+#   (Rosenbrock, section 7).
+# - Adagrad and RMSprop ended behind momentum and Adam on both problems (sections 7
+#   and 8).
+#
+# ## 10. The optimizer's plumbing: param groups, `state_dict`, clipping
+#
+# ### 10.1 Param groups: one learning rate per layer
+#
+# An optimizer holds a list of *param groups*, each a dict with its own parameters
+# and hyper-parameters; a key missing from a group takes the constructor's value.
+# Here the first layer gets `LR` and the output layer a tenth of it:
+
+# %%
+model = make_mlp()
+optimizer = torch.optim.SGD([{"params": model[1].parameters()},
+                             {"params": model[3].parameters(), "lr": LR / 10}], lr=LR)
+assert [group["lr"] for group in optimizer.param_groups] == [LR, LR / 10]
+before = [p.detach().clone() for p in model.parameters()]
+loss_fn(model(images), labels).backward()
+optimizer.step()
+params = list(model.parameters())
+for k, group in enumerate(optimizer.param_groups):
+    for p in group["params"]:
+        i = next(j for j, q in enumerate(params) if q is p)
+        torch.testing.assert_close(before[i] - p.detach(), group["lr"] * p.grad)
+    print(f"group {k}: {len(group['params'])} tensors, lr {group['lr']:g}, "
+          f"update == lr * grad: True")
+
+# %% [markdown]
+# Each group's update used its own `lr`. Schedulers (notebook 07) scale every
+# group's rate, and `optimizer.add_param_group` adds one later, e.g. when unfreezing
+# a layer.
+#
+# ### 10.2 `state_dict()`: what an optimizer saves
+#
+# `optimizer.state_dict()` holds two things: `state`, the per-parameter buffers keyed
+# by the parameter's index (not the tensor), and `param_groups`, the hyper-parameters
+# with the parameters replaced by those indices. We take two Adam steps, save the
+# model and the optimizer to a buffer, load both into fresh objects and check that the
+# next step is the same:
+
+# %%
+def adam_steps(model, optimizer, num_steps):
+    for _ in range(num_steps):
+        optimizer.zero_grad()
+        loss_fn(model(images), labels).backward()
+        optimizer.step()
+
+
+model = make_mlp()
+optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+adam_steps(model, optimizer, 2)
+saved = optimizer.state_dict()
+print(f"keys {list(saved)} | state keys {list(saved['state'])} | "
+      f"group params {saved['param_groups'][0]['params']}")
+print({k: tuple(v.shape) for k, v in saved["state"][0].items()})
+buffer = io.BytesIO()
+torch.save({"model": model.state_dict(), "optimizer": saved}, buffer)
+
+# %%
+buffer.seek(0)
+checkpoint = torch.load(buffer)
+restored = make_mlp()
+restored.load_state_dict(checkpoint["model"])
+restored_optimizer = torch.optim.Adam(restored.parameters(), lr=LR)
+restored_optimizer.load_state_dict(checkpoint["optimizer"])
+fresh = copy.deepcopy(restored)  # same weights, but a new optimizer (no state)
+for m, opt in ((model, optimizer), (restored, restored_optimizer),
+               (fresh, torch.optim.Adam(fresh.parameters(), lr=LR))):
+    adam_steps(m, opt, 1)
+for a, b in zip(model.parameters(), restored.parameters(), strict=True):
+    torch.testing.assert_close(a, b, rtol=0, atol=0)
+assert any(not torch.equal(a, c) for a, c in zip(model.parameters(),
+                                                 fresh.parameters(), strict=True))
+print("next step after load_state_dict == next step of the original: True\n"
+      "next step of a fresh optimizer differs: True")
+
+# %% [markdown]
+# The restored optimizer continues exactly; a new optimizer on the same weights does
+# not, because Adam's moments and step count are part of the training state. A
+# checkpoint must save both `state_dict()`s.
+#
+# ### 10.3 Gradient clipping
+#
+# `torch.nn.utils.clip_grad_norm_(parameters, max_norm)` treats all gradients as one
+# vector: if its norm exceeds `max_norm`, it scales every gradient by
+# `max_norm / norm`, in place. It returns the norm **before** clipping. It goes
+# between `backward()` and `step()`:
+
+# %%
+model = make_mlp()
+loss_fn(model(images), labels).backward()
+norm_before = torch.linalg.vector_norm(torch.stack([p.grad.norm()
+                                                    for p in model.parameters()]))
+returned = torch.nn.utils.clip_grad_norm_(model.parameters(), MAX_NORM)
+norm_after = torch.linalg.vector_norm(torch.stack([p.grad.norm()
+                                                   for p in model.parameters()]))
+torch.testing.assert_close(returned, norm_before)
+assert norm_before > MAX_NORM and norm_after <= MAX_NORM * (1 + 1e-6)  # float32
+print(f"norm before ≈{norm_before:.4f} | MAX_NORM {MAX_NORM} | "
+      f"after ≈{norm_after:.4f}")
+print("returned value == norm before clipping: True\n"
+      "norm after <= MAX_NORM (to float32 rounding): True")
+
+# %% [markdown]
+# The returned total is worth logging: a norm that keeps hitting `max_norm` says that
+# the rate is too high or the loss has spikes. Clipping only rescales, so the
+# direction of the update is unchanged.
 #
 # ## Summary
 # - Six update rules (SGD with weight decay, momentum, dampening and Nesterov;
 #   Adagrad with `lr_decay` and an initial accumulator; RMSprop, centered and with
 #   momentum; Adam; AdamW) written from PyTorch's algorithms match `torch.optim` to
-#   $10^{-12}$ at each of 100 steps, 14 configurations in all.
+#   `ATOL` at each of `NUM_CHECK_STEPS` steps, in every configuration checked, and the
+#   note's Adagrad lines, once their hyphen is a minus, are `torch.optim.Adagrad`.
 # - PyTorch's momentum is a sum: the note's EMA rule with rate $\alpha$ equals
 #   PyTorch's with rate $\alpha(1-\beta)$; `dampening=beta` gives the EMA recursion
 #   but starts the buffer at $g_1$.
-# - RMSprop's $\epsilon$ belongs outside the root (inside, tiny gradients get steps
-#   ~1000 times smaller); Adam without bias correction takes steps up to 6.6 `lr`
-#   early on; AdamW decays weights by $\gamma\lambda\theta$, Adam's L2 term by about
-#   `lr` whatever $\lambda$.
-# - On Rosenbrock, momentum and Adam reach the minimum where SGD crawls; on the
-#   digits all six train, plain SGD slowest.
+# - RMSprop's $\epsilon$ belongs outside the root (inside, tiny gradients get far
+#   smaller steps); Adam without bias correction takes steps of several `lr` early on
+#   and, with the default betas, needs thousands of steps to settle within 5 % of
+#   `lr`; Adam's L2 term is
+#   scaled by $1/\sqrt{\hat v}$, so AdamW decouples it, $\theta \leftarrow
+#   \theta(1-\gamma\lambda)$.
+# - On Rosenbrock, momentum and Adam reach the minimum where SGD crawls, and momentum
+#   diverges at a rate where SGD survives; on the digits all six train, plain SGD
+#   slowest.
+# - Adam is the forgiving start (good at every rate of the sweep), SGD + momentum
+#   matches it once tuned; param groups give per-layer rates, `state_dict()` carries
+#   the buffers a resumed run needs, and `clip_grad_norm_` returns the norm before
+#   clipping.
 #
 # ## Exercises
 # 1. Add `amsgrad=True` to `adam_step` ($\hat v$ uses the running maximum of $v_t$)
 #    and check it against `torch.optim.Adam(amsgrad=True)`.
 # 2. Implement `maximize=True` for `sgd_step` and check it.
-# 3. Rerun the Rosenbrock paths with `momentum` at `lr = 4e-3`. What happens, and
-#    why does plain SGD survive a larger rate than momentum?
-# 4. Train the digits with the note's momentum convention: which `lr` must
-#    `torch.optim.SGD(momentum=0.8)` get to match an EMA rule with `lr = 0.1`?
+# 3. Momentum diverges on Rosenbrock at the largest rate of `PATH_LR_GRID`. Rerun it
+#    there with `dampening=MOMENTUM` (section 3.2): does it stay finite, and does it
+#    end above or below plain SGD at that rate? Why?
+# 4. Which `lr` must `torch.optim.SGD(momentum=0.8)` get to follow the note's EMA
+#    rule with `lr = 0.1` step by step? Check it on the digits MLP for a few batches.
 # 5. Add `torch.optim.NAdam` or `RAdam`: read its algorithm box, implement it and add
 #    a `check_rule` line.
 #
 # ## Further reading
-# - [`torch.optim`: algorithms and how to use an optimizer](
+# - [`torch.optim`: algorithms, per-parameter options and how to use an optimizer](
 #   https://pytorch.org/docs/stable/optim.html)
 # - [SGD](https://pytorch.org/docs/stable/generated/torch.optim.SGD.html),
 #   [Adagrad](https://pytorch.org/docs/stable/generated/torch.optim.Adagrad.html),
 #   [RMSprop](https://pytorch.org/docs/stable/generated/torch.optim.RMSprop.html)
 # - [Adam](https://pytorch.org/docs/stable/generated/torch.optim.Adam.html),
-#   [AdamW](https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html)
+#   [AdamW](https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html),
+#   [RAdam](https://pytorch.org/docs/stable/generated/torch.optim.RAdam.html)
+# - [`Optimizer.state_dict`](
+#   https://pytorch.org/docs/stable/generated/torch.optim.Optimizer.state_dict.html),
+#   [`clip_grad_norm_`](
+#   https://pytorch.org/docs/stable/generated/torch.nn.utils.clip_grad_norm_.html)
+#
+# ## Solutions
+#
+# ### Exercise 1
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 1: AMSGrad keeps the running maximum of the raw v, then bias-corrects it
+def amsgrad_step(params, grads, state, t, *, lr, amsgrad, betas=(0.9, 0.999),
+                 eps=1e-8):
+    beta1, beta2 = betas
+    for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+        zeros = torch.zeros_like(p)
+        m, v, v_max = state.get(i, (zeros, zeros, zeros))
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        v_max = torch.maximum(v_max, v) if amsgrad else v
+        state[i] = (m, v, v_max)
+        p -= lr * (m / (1 - beta1**t)) / ((v_max / (1 - beta2**t)).sqrt() + eps)
+
+
+check_rule("Adam, amsgrad", torch.optim.Adam, amsgrad_step, lr=LR, amsgrad=True)
+
+# %% [markdown]
+# ### Exercise 2
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 2: maximize=True steps along +grad, i.e. runs the rule on -grad
+def sgd_step_max(params, grads, state, t, *, maximize=False, **hyper):
+    sgd_step(params, [-g if maximize else g for g in grads], state, t, **hyper)
+
+
+check_rule("SGD, maximize + momentum", torch.optim.SGD, sgd_step_max, lr=LR,
+           momentum=MOMENTUM, maximize=True)
+
+# %% [markdown]
+# ### Exercise 3
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 3: dampened momentum at the rate where plain momentum diverges
+top_lr = PATH_LR_GRID[-1]
+(f_damped,) = rosenbrock_grid([top_lr], momentum=MOMENTUM, dampening=MOMENTUM)
+f_sgd = grid_f["SGD"][-1]
+print(f"lr {top_lr:g}: momentum {grid_f['momentum'][-1]} | dampened momentum "
+      f"f {f_damped:.1e} | plain SGD f {f_sgd:.1e}")
+assert math.isfinite(f_damped) and f_damped < f_sgd
+print("dampened momentum finite and below plain SGD: True")
+
+# %% [markdown]
+# With `dampening=MOMENTUM` each gradient enters the buffer scaled by $1-\mu$, so under
+# a steady gradient the step is `lr`·g, as for SGD (section 3.2), not
+# $1/(1-\mu)$ times larger: it is as stable as SGD and keeps the averaging that damps
+# the zig-zag across the valley.
+#
+# ### Exercise 4
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 4: the EMA rule at lr 0.1 == torch's momentum 0.8 at lr 0.1 * (1 - 0.8)
+note_lr, note_beta = 0.1, 0.8
+ema_model, torch_model = make_mlp(), make_mlp()
+torch_model.load_state_dict(ema_model.state_dict())
+optimizer = torch.optim.SGD(torch_model.parameters(), lr=note_lr * (1 - note_beta),
+                            momentum=note_beta)
+buffers = {}
+for step, (images_b, labels_b) in enumerate(train_loader, start=1):
+    if step > 5:
+        break
+    optimizer.zero_grad()
+    loss_fn(torch_model(images_b), labels_b).backward()
+    optimizer.step()
+    ema_model.zero_grad()
+    loss_fn(ema_model(images_b), labels_b).backward()
+    with torch.no_grad():
+        ema_params = list(ema_model.parameters())
+        note_momentum_step(ema_params, [p.grad for p in ema_params], buffers, step,
+                           lr=note_lr, momentum=note_beta)
+for a, b in zip(ema_model.parameters(), torch_model.parameters(), strict=True):
+    torch.testing.assert_close(a, b)
+print(f"EMA rule, lr {note_lr} == SGD(lr={note_lr * (1 - note_beta):g}, "
+      f"momentum={note_beta}) over 5 batches: True")
+
+# %% [markdown]
+# ### Exercise 5
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 5: RAdam, Adam with its adaptive step switched on once the variance
+# estimate is reliable (rho_t > 5); before that, bias-corrected momentum SGD
+def radam_step(params, grads, state, t, *, lr, betas=(0.9, 0.999), eps=1e-8):
+    beta1, beta2 = betas
+    rho_inf = 2 / (1 - beta2) - 1
+    rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+    for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+        m, v = state.get(i, (torch.zeros_like(p), torch.zeros_like(p)))
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        state[i] = (m, v)
+        m_hat = m / (1 - beta1**t)
+        if rho_t > 5:
+            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                             / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            p -= lr * m_hat * rect * math.sqrt(1 - beta2**t) / (v.sqrt() + eps)
+        else:
+            p -= lr * m_hat
+
+
+check_rule("RAdam", torch.optim.RAdam, radam_step, lr=LR)
