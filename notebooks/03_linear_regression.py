@@ -21,8 +21,7 @@
 # answer, so we can check that training reaches it. This notebook follows the note's
 # "Pytorch示例 · 2. 线性回归示例" (2.1 准备数据 to 2.4 测试结果), runs every snippet,
 # and fixes what does not hold: data that require gradients, `.cuda()` copies that are
-# no longer leaves, a learning rate too small to converge, and `eval()` mistaken for
-# "no gradients".
+# no longer leaves, and a learning rate too small to converge from every start.
 
 # %% [markdown]
 # **What you will learn**
@@ -135,51 +134,59 @@ print("warning:", str(caught[0].message).split(". ")[0] + ".")
 print("x_note.grad: ", x_note.grad.flatten().tolist())
 
 # %% [markdown]
-# The note's hard-coded `.cuda()` has a second problem: it only runs where PyTorch was
-# built with CUDA and a GPU is present. On this machine (the output depends on it):
+# The note's hard-coded `.cuda()` only runs where PyTorch was built with CUDA and a GPU
+# is present. The note's first line, as written, on this machine (the output depends on
+# it):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 # not compared: the answer depends on the build of torch and on the GPU
 try:
-    torch.zeros(1).cuda()
+    x = torch.tensor([[1.000], [2.000], [3.000], [4.000], [5.000]],
+                     requires_grad=True).cuda()
     print(".cuda() worked on this machine; it fails on any machine without a GPU")
 except (AssertionError, RuntimeError) as err:
     print(f"{type(err).__name__}: {err}")
 
 # %% [markdown]
 # Data are inputs, not parameters: they need no gradient at all. Create them, then move
-# them once with `.to(device)`, which on the CPU returns the very same tensor and on a
-# GPU copies it; either way nothing is recorded.
+# them once with `.to(device)`, which returns the very same tensor when it is already on
+# `device` and otherwise copies it; either way nothing is recorded, because nothing
+# requires grad:
 
 # %%
-X = torch.tensor([[1.0], [2.0], [3.0], [4.0], [5.0]]).to(device)  # (5, 1)
+X_created = torch.tensor([[1.0], [2.0], [3.0], [4.0], [5.0]])  # (5, 1)
+X = X_created.to(device)
 y = 2 * X  # (5, 1)
-assert X.is_leaf and not X.requires_grad and y.grad_fn is None
-assert X.device.type == device.type
-print(f"X {tuple(X.shape)} {X.dtype} | is_leaf={X.is_leaf} | "
-      f"requires_grad={X.requires_grad}")
+assert (X is X_created) == (device.type == "cpu")  # no copy on the CPU
+assert not X.requires_grad and X.grad_fn is None and y.grad_fn is None
+assert not x_moved.is_leaf and moved_grad is None  # the note's version, for contrast
+print(f"X {tuple(X.shape)} {X.dtype} | requires_grad={X.requires_grad} | "
+      f"grad_fn={X.grad_fn} | y.grad_fn={y.grad_fn}")
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote `torch.tensor(..., requires_grad=True).cuda()`
 # > for the data `x` and `y`. Data need no gradient: `requires_grad=True` only makes
 # > autograd compute gradients with respect to the inputs, and after `.cuda()` the
 # > tensors are non-leaf copies (`grad_fn=ToCopyBackward0`) whose `.grad` stays `None`
-# > with a warning (cells above). Create plain tensors and move them with
+# > with a warning (cells above); the hidden CPU originals collect the gradients
+# > (section 3.2 shows them pile up). Create plain tensors and move them with
 # > `.to(device)`.
 #
-# > **Erratum (勘误)** — the note hard-codes `.cuda()` (on the data, on the model, and
-# > again on every epoch's `inputs = x.cuda()`). On a machine without a CUDA GPU each
-# > of these raises an error (the `.cuda()` cell above shows this machine's answer),
-# > and the per-epoch call is redundant. Pick the device once
-# > (`get_device`) and move data and model with `.to(device)` once, as above and below.
+# The note hard-codes `.cuda()` (on the data, on the model, and again on every epoch's
+# `inputs = x.cuda()`): a choice for a GPU machine, which fails on any other (the cell
+# above shows this machine's answer). The per-epoch call is harmless: like `.to(device)`
+# (asserted in section 3.2), `.cuda()` returns a tensor that is already there
+# unchanged. Here the device is picked once (`get_device`) and data and model move with
+# `.to(device)` once.
 #
 # ## 2. 定义模型、损失函数和优化器 · Model, loss and optimizer
 #
 # ### 2.1 The model
 #
 # The note's class `LR` wraps one `nn.Linear(1, 1)`. We keep it, with a name that does
-# not read as "learning rate" and the Python 3 `super().__init__()`:
+# not read as "learning rate" and the Python 3 `super().__init__()` (the note's
+# `super(LR, self).__init__()` still works; it is only longer):
 
 # %%
 class LinearRegression(nn.Module):
@@ -272,26 +279,66 @@ def train(model: nn.Module, lr: float, num_epochs: int,
     return losses
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote `print(loss.data)` inside the loop: 1000 lines
-# > of tensor reprs, through the legacy `.data` attribute that bypasses autograd's
-# > checks. Record `loss.item()` (a Python float) and print it every few epochs, as the
-# > loop above does.
+# The note prints `loss.data` on every epoch: it works, but gives `NOTE_EPOCHS` lines of
+# tensor reprs through the legacy `.data` attribute, which bypasses autograd's checks.
+# The loop above records `loss.item()` (a Python float) and prints every few epochs.
 #
-# ### 3.2 The note's settings do not converge
+# ### 3.2 The note's loop and settings
 #
-# Now the note's learning rate and number of epochs, from the initial weights:
+# Now the note's loop as written, from the initial weights, with two changes: the device
+# copy `.to(device, copy=True)` stands in for `.cuda()` (as in section 1), and the
+# losses are recorded instead of printed. Its data still require grad:
 
 # %%
+x_leaf = torch.tensor([[1.000], [2.000], [3.000], [4.000], [5.000]], requires_grad=True)
+y_leaf = torch.tensor([[2.000], [4.000], [6.000], [8.000], [10.000]],
+                      requires_grad=True)
+x, y_note = x_leaf.to(device, copy=True), y_leaf.to(device, copy=True)
 note_model = copy.deepcopy(init_model)
-note_losses = train(note_model, NOTE_LR, NOTE_EPOCHS)
+criterion = torch.nn.MSELoss()
+optimizer = torch.optim.SGD(note_model.parameters(), lr=NOTE_LR)
+note_losses = []
+for _epoch in range(NOTE_EPOCHS):  # the note: for epoch in range(n_epochs)
+    inputs = x.to(device)  # the note's x.cuda(): a no-op on a tensor already there
+    target = y_note.to(device)
+    out = note_model(inputs)
+    loss = criterion(out, target)
+    optimizer.zero_grad()  # 每步之前对优化器归零
+    loss.backward()  # 反向求导
+    optimizer.step()  # 更新参数
+    note_losses.append(loss.item())  # the note: print(loss.data)
+assert inputs is x and target is y_note  # the per-epoch move copies nothing
 w, b = note_model.linear.weight.item(), note_model.linear.bias.item()
 note_error = max(abs(w - w_star), abs(b - b_star))
 print(f"lr {NOTE_LR:g}, {NOTE_EPOCHS} epochs: w {fmt(w)} | b {fmt(b)} | "
-      f"final loss {note_losses[-1]:.4f} | distance from lstsq {fmt(note_error)}")
+      f"final loss ≈{note_losses[-1]:.4f} | distance from lstsq {fmt(note_error)}")
 
 # %% [markdown]
-# After 1000 epochs the line is still visibly off: $w$ and $b$ are far outside
-# `TOLERANCE` of the solution. Why so slow?
+# The data's `requires_grad` does not change the training: `train` (which uses the plain
+# `X`, `y`) lands on the same weights. But the comment `对优化器归零` ("zero the
+# optimizer") is loose: `zero_grad()` resets the `.grad` of the parameters the optimizer
+# holds, nothing else, so the hidden leaves `x_leaf` and `y_leaf` pile up the gradients
+# of every epoch:
+
+# %%
+check_model = copy.deepcopy(init_model)
+train(check_model, NOTE_LR, NOTE_EPOCHS)
+torch.testing.assert_close(check_model.linear.weight, note_model.linear.weight)
+torch.testing.assert_close(check_model.linear.bias, note_model.linear.bias)
+optimizer.zero_grad()
+print(f"same weights as train(): True | after zero_grad(): "
+      f"weight.grad is None: {note_model.linear.weight.grad is None}")
+(last_grad,) = torch.autograd.grad(criterion(note_model(x), y_note), x_leaf)
+piled_up = x_leaf.grad.norm() > 10 * last_grad.norm()
+assert y_leaf.grad is not None and piled_up
+print(f"|x_leaf.grad| ≈{x_leaf.grad.norm():.1f} | one epoch's ≈{last_grad.norm():.4f}"
+      f" | piled up (> 10x): {piled_up.item()}")
+
+# %% [markdown]
+# For this seed the printed distance is far outside `TOLERANCE`, and the line is still
+# visibly off (section 4.3). How far the note's run gets depends on where the random
+# initialisation starts (with `SEED=1` it lands close); section 3.3 shows which part of
+# the error `NOTE_LR` leaves almost untouched, whatever the start.
 #
 # ### 3.3 Why: the curvature of the loss
 #
@@ -303,16 +350,38 @@ print(f"lr {NOTE_LR:g}, {NOTE_EPOCHS} epochs: w {fmt(w)} | b {fmt(b)} | "
 
 # %%
 H = 2 / len(X) * A.T @ A  # (2, 2)
-lam_min, lam_max = torch.linalg.eigvalsh(H).tolist()
+eigenvalues, eigenvectors = torch.linalg.eigh(H)  # ascending
+lam_min, lam_max = eigenvalues.tolist()
 print(f"eigenvalues of H: {lam_min:.3f}, {lam_max:.3f} | stable for lr < "
       f"{2 / lam_max:.4f}")
-for lr in (NOTE_LR, LR):
+for name, lr, epochs in (("NOTE_LR", NOTE_LR, NOTE_EPOCHS), ("LR", LR, NUM_EPOCHS)):
     steps = math.log(100) / (lr * lam_min)
-    print(f"lr {lr:<6g}: ~{steps:,.0f} steps to shrink the slow error 100x")
+    print(f"{name:<7} {lr:<5g}: slow error 100x smaller in ~{steps:,.0f} steps | "
+          f"< {epochs} epochs: {steps < epochs} | stable: {lr < 2 / lam_max}")
 
 # %% [markdown]
-# The note's `lr = 1e-3` needs over 10,000 epochs; `LR = 0.05` is still below the
-# stability limit and needs fewer than 300. We train with it:
+# The note's learning rate is stable but needs far more steps than its epochs; `LR` is
+# still below the stability limit and needs fewer than `NUM_EPOCHS`. The note's run
+# confirms the slow factor exactly: the part of its error along the slow eigenvector
+# $v_{\min}$ shrank by $(1 - \eta\lambda_{\min})^{\text{epochs}}$, less than half, from
+# any start:
+
+# %%
+v_min = eigenvectors[:, 0]  # (2,)
+theta_note = torch.stack([note_model.linear.weight.reshape(()),
+                          note_model.linear.bias.reshape(())]).detach()
+slow_start = v_min @ (theta - theta_star).ravel()
+slow_end = v_min @ (theta_note - theta_star.ravel())
+factor = (1 - NOTE_LR * lam_min) ** NOTE_EPOCHS
+torch.testing.assert_close(slow_end, factor * slow_start, rtol=1e-2, atol=1e-4)
+assert factor > 0.5
+print(f"slow error kept after {NOTE_EPOCHS} epochs: {factor:.3f} (predicted) == "
+      f"slow_end / slow_start (measured): True")
+
+# %% [markdown]
+# So the note's run removes only a small part of the error along the slow direction;
+# whether it ends near the fit depends on how large that part was at the start. We
+# train with `LR`:
 
 # %%
 model = copy.deepcopy(init_model)
@@ -323,11 +392,12 @@ print(f"learned w {fmt(w)} | b {fmt(b)} | distance from lstsq {fmt(error)}")
 assert error < TOLERANCE, f"not within {TOLERANCE} of the least-squares solution"
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note trains with `lr=1e-3` for 1000 epochs. With the
-# > seeded initialisation above, that run ends far from the exact fit $w = 2, b = 0$
-# > (section 3.2): the smallest curvature of the loss (0.34) times `1e-3` shrinks the
-# > error by only 0.03 % per step. `LR = 0.05` for 500 epochs reaches the
-# > least-squares solution within `TOLERANCE` (the `assert` above).
+# > **Erratum (勘误)** — the note trains with `lr=1e-3` for 1000 epochs, too few for
+# > that rate: along the slow direction of the loss its 1000 steps keep the fraction
+# > printed in section 3.3 (more than half) of the initial error, so the fit is only as
+# > good as the random start (with the seed above it ends far from $w = 2, b = 0$,
+# > section 3.2). `LR` for `NUM_EPOCHS` epochs reaches the least-squares solution
+# > within `TOLERANCE` (the `assert` above).
 #
 # ## 4. 测试结果 · Inference
 #
@@ -379,11 +449,20 @@ for x_value, y_value in zip(X_NEW, y_hat.cpu().numpy().ravel(), strict=True):
     print(f"x = {x_value:.1f} -> y_hat = {fmt(float(y_value))} (exact {exact:.1f})")
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote `model.eval()` followed by
-# > `model(x).data.cpu().numpy()`, as if `eval()` stopped gradient tracking. It does
-# > not (the output above still has `requires_grad=True`); `eval()` only switches
-# > layers such as Dropout and BatchNorm to inference behaviour. Predict inside
-# > `torch.inference_mode()` and convert with `.cpu().numpy()`, as in this cell.
+# The note's prediction line, as written, also works: `.data` steps outside autograd
+# before `.numpy()`, which is why the note needs it after `eval()`. It gives the same
+# numbers, but records a graph first and uses the legacy `.data`:
+
+# %%
+predict = model(x).data.cpu().numpy()  # the note's line, on its data x
+with torch.inference_mode():
+    expected = model(X).cpu().numpy()
+print(f"{type(predict).__name__} {predict.shape} | same as under inference_mode: "
+      f"{bool((predict == expected).all())}")
+
+# %% [markdown]
+# `eval()` and `inference_mode()` answer different questions: which behaviour the
+# layers use, and whether autograd records. Prediction code usually wants both.
 #
 # ### 4.3 The fit, seen
 #
@@ -408,29 +487,50 @@ plot_losses({label: curve for label, curve in zip(lines, (note_losses, losses),
 plt.show()
 
 # %% [markdown]
-# Both runs first drop fast (the steep direction of the loss converges in a few
-# steps), then follow the slow direction: with `LR` the loss keeps falling by a
-# constant factor per epoch (a straight line on the log scale) and the line passes
-# through every point; with the note's `lr` the loss has barely moved after the first
-# 150 epochs, and the line is still tilted.
+# The two curves start differently. With `LR` the first epoch removes almost all of
+# the loss (the steep direction of the loss, $|1 - \eta\lambda_{\max}|$ per step, is
+# gone in a few steps); then the loss falls by a constant factor per epoch (a straight
+# line on the log scale) and the line passes through every point. With `NOTE_LR` the
+# loss falls gradually for as long as the steep direction needs at this rate (about
+# $\ln(100)/(\eta\lambda_{\max})$ epochs for a 100-fold drop), then flattens out along
+# the slow direction. The ratio of the first two losses shows the difference:
+
+# %%
+ratio_note, ratio = note_losses[1] / note_losses[0], losses[1] / losses[0]
+print(f"loss[1] / loss[0]: NOTE_LR ≈{ratio_note:.3f} | LR ≈{ratio:.3f}")
+bound = (1 - NOTE_LR * lam_max) ** 2  # the fastest any direction shrinks at NOTE_LR
+assert ratio_note >= bound - 1e-4 and ratio < 0.2
+print(f"NOTE_LR: the first step keeps at least {bound:.3f} of the loss: True | "
+      "LR: it keeps less than 0.2: True")
+print(f"LR: the steep direction keeps {(1 - LR * lam_max) ** 2:.3f} of its loss a step")
+
+# %% [markdown]
+# The loss is quadratic and zero at the solution, so one step at `NOTE_LR` keeps at
+# least $(1 - \eta\lambda_{\max})^2$ of it, whatever the start; at `LR` the steep
+# direction, which carries most of the initial loss, keeps only the fraction
+# $(1 - \eta\lambda_{\max})^2$ printed on the last line.
 #
 # ## Summary
 # - Data tensors need no `requires_grad`; moving a tensor that requires grad makes a
 #   non-leaf copy (`ToCopyBackward0`) whose `.grad` stays empty. Create data plainly
 #   and move them with `.to(device)`.
 # - The MSE gradient $\frac2N A^\top(A\theta - y)$, written by hand, equals autograd's.
-# - The note's `lr=1e-3` for 1000 epochs stops far from the answer; the curvature of
-#   the loss explains why, and `LR = 0.05` reaches the `torch.linalg.lstsq` solution
-#   within `1e-2`.
+# - The note's `lr=1e-3` for 1000 epochs keeps more than half of the error along the
+#   slow direction of the loss (for this seed it stops far from the answer); the
+#   curvature of the loss explains why, and `LR` reaches the `torch.linalg.lstsq`
+#   solution within `TOLERANCE`.
 # - `model.eval()` changes Dropout/BatchNorm behaviour but keeps autograd on; predict
 #   under `torch.inference_mode()`.
-# - The plot shows the data, both fitted lines and both loss curves.
+# - The plot shows the data, both fitted lines and both loss curves; the first-step loss
+#   ratios tell the fast start at `LR` from the slow one at `NOTE_LR`.
 #
 # ## Exercises
 # 1. Set `LR = 0.09`, just above the stability limit printed in section 3.3. What do the
 #    loss curve and the `assert` do?
 # 2. Keep `NOTE_LR = 1e-3` and find the smallest `NOTE_EPOCHS` for which the note's
-#    run lands within `TOLERANCE`. Compare it with the estimate of section 3.3.
+#    run lands within `TOLERANCE` (hint: gradient descent on this loss is the 2x2
+#    iteration $\theta \leftarrow \theta - \eta H(\theta - \theta^*)$). Compare it
+#    with the estimate of section 3.3.
 # 3. Centre the inputs (`X - X.mean()`) before training. Recompute the eigenvalues of
 #    $H$: why does the same `lr` now converge much faster?
 # 4. Add noise to `y` (`y = 2 * X + 0.5 * torch.randn(..., generator=generator)`) and
@@ -446,3 +546,92 @@ plt.show()
 # - [`torch.inference_mode`](https://pytorch.org/docs/stable/generated/torch.autograd.grad_mode.inference_mode.html)
 # - [`nn.Module.eval`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval)
 # - [`torch.nn.MSELoss`](https://pytorch.org/docs/stable/generated/torch.nn.MSELoss.html)
+#
+# ## Solutions
+#
+# Each solution trains copies of `init_model` on local data, so no global above
+# changes. A small loop shared by them takes the data and the optimizer as arguments:
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 1: LR just above the stability limit 2 / lam_max diverges
+def fit(data_x, data_y, lr, num_epochs, opt_cls=torch.optim.SGD):
+    """Train a copy of init_model on (data_x, data_y); return it and its losses."""
+    fit_model = copy.deepcopy(init_model)
+    fit_opt = opt_cls(fit_model.parameters(), lr=lr)
+    fit_losses = []
+    for _ in range(num_epochs):
+        fit_loss = loss_fn(fit_model(data_x), data_y)
+        fit_opt.zero_grad()
+        fit_loss.backward()
+        fit_opt.step()
+        fit_losses.append(fit_loss.item())
+    return fit_model, fit_losses
+
+
+lr_high = 0.09
+high_model, high_losses = fit(X, y, lr_high, 50)
+high_error = max(abs(high_model.linear.weight.item() - w_star),
+                 abs(high_model.linear.bias.item() - b_star))
+assert high_losses[-1] > 100 * high_losses[0] and high_error > TOLERANCE
+print(f"lr {lr_high} > limit {2 / lam_max:.4f}: {lr_high > 2 / lam_max} | loss "
+      f"grows 100x in 50 epochs: True")
+print("distance from lstsq > TOLERANCE, so section 3.3's assert fails: True")
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 2: the smallest NOTE_EPOCHS within TOLERANCE, by the exact 2x2 iteration
+H64, star64 = H.double().cpu(), theta_star.double().cpu()
+step = torch.eye(2, dtype=torch.float64) - NOTE_LR * H64  # e <- (I - lr H) e
+err = theta.double().cpu() - star64  # (2, 1), the start
+errors = [err]
+while errors[-1].abs().max() >= TOLERANCE and len(errors) <= 200_000:
+    errors.append(step @ errors[-1])
+needed = len(errors) - 1
+torch.testing.assert_close(errors[NOTE_EPOCHS].ravel().float(),
+                           (theta_note - theta_star.ravel()).cpu(), atol=1e-4, rtol=0)
+# the slow error alone, measured by its largest entry (of v_min's), reaching TOLERANCE
+slow_size = abs(slow_start.item()) * v_min.abs().max().item()
+estimate = math.log(slow_size / TOLERANCE) / -math.log(1 - NOTE_LR * lam_min)
+print(f"iteration == note's run after {NOTE_EPOCHS} epochs: True")
+print(f"smallest NOTE_EPOCHS ≈{needed} | estimate from the slow direction "
+      f"≈{estimate:.0f}")
+assert estimate < 1000 or abs(needed - estimate) <= 0.01 * needed + 5
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 3: centred inputs make H diagonal and much better conditioned
+X_c = X - X.mean()
+A_c = torch.cat([X_c, torch.ones_like(X_c)], dim=1)
+H_c = 2 / len(X) * A_c.T @ A_c
+lam_c = torch.linalg.eigvalsh(H_c)
+print(f"eigenvalues: raw {lam_min:.3f}, {lam_max:.3f} (ratio {lam_max / lam_min:.0f}) "
+      f"| centred {lam_c[0]:.3f}, {lam_c[1]:.3f} (ratio {lam_c[1] / lam_c[0]:.0f})")
+c_model, _ = fit(X_c, y, LR, NUM_EPOCHS // 5)
+theta_c = torch.linalg.lstsq(A_c, y).solution.ravel()
+fitted_c = torch.stack([c_model.linear.weight.reshape(()),
+                        c_model.linear.bias.reshape(())])
+gap_c = (fitted_c - theta_c).abs().max().item()
+assert gap_c < TOLERANCE
+print(f"centred, {NUM_EPOCHS // 5} epochs at LR: within TOLERANCE of its lstsq "
+      f"(w {theta_c[0]:.1f}, b {theta_c[1]:.1f}): {gap_c < TOLERANCE}")
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 4: with noise, training still lands on the lstsq solution (not w=2, b=0)
+noise = torch.randn(X.shape, generator=generator).to(device)
+y_noisy = 2 * X + 0.5 * noise
+theta_n = torch.linalg.lstsq(A, y_noisy).solution.ravel()
+n_model, _ = fit(X, y_noisy, LR, NUM_EPOCHS)
+fitted_n = torch.stack([n_model.linear.weight.reshape(()),
+                        n_model.linear.bias.reshape(())])
+gap_n = (fitted_n - theta_n).abs().max().item()
+print(f"noisy lstsq: w ≈{theta_n[0]:.4f}, b ≈{theta_n[1]:.4f} | trained within "
+      f"TOLERANCE of it: {gap_n < TOLERANCE}")
+assert gap_n < TOLERANCE
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 5: Adam(lr=0.1) against SGD at LR
+_, adam_losses = fit(X, y, 0.1, NUM_EPOCHS, torch.optim.Adam)
+print(f"final loss: SGD ≈{losses[-1]:.2e} | Adam ≈{adam_losses[-1]:.2e}")
+assert adam_losses[-1] < 1e-3 and losses[-1] < 1e-3
+ax = plot_losses({f"SGD lr={LR:g}": losses, "Adam lr=0.1": adam_losses}, log_y=True,
+                 title="SGD and Adam on the same data")
+ax.figure.set_size_inches(6, 3.5)
+plt.show()

@@ -59,6 +59,7 @@ import torch
 import torch.nn.functional as F
 from torch.autograd import Function, gradcheck, gradgradcheck
 from torch.autograd.function import once_differentiable
+from torch.autograd.gradcheck import GradcheckError
 
 from helpers import (
     Device,
@@ -120,21 +121,52 @@ print(f"torch {torch.__version__} | numpy {np.__version__} | device {device}")
 #   saved; `ctx.needs_input_grad` is a tuple of booleans, one per input.
 #
 # You call it as `ExpFunction.apply(x)`, never by instantiating the class. The note
-# describes this contract in terms of `Variable`, a class that no longer exists on its
-# own:
+# describes this contract in terms of `Variable`, the wrapper class of PyTorch before
+# 0.4. The name still exists as a compatibility shim, but calling it returns a plain
+# `Tensor`:
 
 # %%
 t = torch.ones(2)
 v = torch.autograd.Variable(t, requires_grad=True)
-print(f"type: {type(v).__name__} | is a Tensor: {isinstance(v, torch.Tensor)}")
-print(f"requires_grad: {v.requires_grad}")
+print(f"torch.autograd.Variable: {torch.autograd.Variable.__module__}.Variable")
+print(f"Variable(t): type {type(v).__name__} | requires_grad {v.requires_grad}")
+
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote that the autograd engine "unpacks Variables into
-# > Tensors" before `forward` and that inputs and outputs "must be Variable"; since
-# > PyTorch 0.4 `Variable` is merged into `Tensor`: `Variable(t)` returns a plain
-# > `Tensor` (cell above), `forward` receives the tensors you pass to `apply`, and it
-# > also accepts non-tensor arguments such as `bias=None` (section 1.3).
+# Neither inputs nor outputs need to be tensors. A Function can take a number and
+# return one next to a tensor; backward gets `None` for the non-tensor output and
+# returns `None` for the non-tensor input:
+
+
+# %%
+class ScaleFunction(Function):
+    """y = k * x for a Python number k; also returns k + 1, a plain int."""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.k = k  # non-tensors go on ctx directly
+        return x * k, k + 1
+
+    @staticmethod
+    def backward(ctx, grad_y, grad_int):
+        return grad_y * ctx.k, None  # no gradient for k
+
+
+x_in = torch.ones(2, requires_grad=True)
+y_out, k_plus_1 = ScaleFunction.apply(x_in, 3)
+y_out.sum().backward()
+print(f"outputs: {type(y_out).__name__}, {type(k_plus_1).__name__} {k_plus_1} | "
+      f"x_in.grad {x_in.grad.tolist()}")
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note wrote that the autograd engine "将Variable unpack成
+# > Tensor" before `forward` and that inputs and outputs "必须是Variable"; since
+# > PyTorch 0.4 `Variable` is merged into `Tensor` (`Variable(t)` returns a `Tensor`,
+# > first cell above), `forward` receives what you pass to `apply`, and inputs and
+# > outputs may be non-tensors (cell above; `bias=None` in section 1.3), as the note's
+# > own first rule (`之后可以传入任何参数`) says for the inputs. Its comment in 1.3,
+# > `将Tensor转变为Variable保存到ctx中`, is outdated the same way: `save_for_backward`
+# > keeps the tensors themselves.
 #
 # ### 1.1 Exponential · 指数函数
 #
@@ -184,7 +216,9 @@ except TypeError as err:
 # > `exp = ExpFunction.apply`.
 #
 # The corrected Function saves its *output*: since $\frac{dy}{dx} = e^x = y$, backward
-# multiplies by the saved `y` instead of computing a second exponential.
+# multiplies by the saved `y` instead of computing a second exponential. (The note's
+# choice, saving the input and recomputing `torch.exp(input)`, is also correct, only
+# slower.)
 
 
 # %%
@@ -210,7 +244,30 @@ exp = ExpFunction.apply
 # Two checks for every Function in this notebook. `gradcheck` compares backward with
 # finite differences of forward (in float64, where the differences are accurate);
 # `check_against` compares values and gradients, for a random upstream gradient, with
-# PyTorch's built-in op.
+# PyTorch's built-in op. `gradcheck` returns `True` or, by default
+# (`raise_exception=True`), raises a `GradcheckError` that says which Jacobian entry
+# is off; an `assert` around it would add nothing. A wrong backward shows both modes:
+
+
+# %%
+class WrongExp(Function):
+    """exp with a wrong backward: it forgets the factor exp(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return torch.exp(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+x = torch.randn(CHECK_SHAPE, **f64, requires_grad=True)
+print("raise_exception=False:", gradcheck(WrongExp.apply, (x,), raise_exception=False))
+try:
+    gradcheck(WrongExp.apply, (x,))
+except GradcheckError as err:
+    print(f"default: {type(err).__name__}: {str(err).splitlines()[0]}")
 
 
 # %%
@@ -230,10 +287,9 @@ def check_against(fn, ref, *inputs):
     return max(diffs)
 
 
-x = torch.randn(CHECK_SHAPE, **f64, requires_grad=True)
-assert gradcheck(exp, (x,))
+print("ExpFunction: gradcheck", gradcheck(exp, (x,)))
 check_against(exp, torch.exp, x)
-print("ExpFunction: gradcheck passed | gradients within 1e-12 of torch.exp")
+print("ExpFunction: gradients within 1e-12 of torch.exp")
 
 # %% [markdown]
 # The note's own example applies the function twice, $e^{e^{x}}$, whose derivative is
@@ -248,12 +304,10 @@ torch.testing.assert_close(x1.grad, expected)
 print("x1.grad:", [f"{g:.4e}" for g in x1.grad.tolist()])
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note's prose says `saved_tensors` holds "the arguments
-# > passed to forward()" and its `Exp.backward` recomputes `torch.exp(input)`;
-# > `saved_tensors` holds whatever `forward` passed to `save_for_backward` (inputs,
-# > outputs or intermediates), and saving the output `y` gives the same gradient
-# > without a second exponential, as `ExpFunction` shows (gradcheck and the two asserts
-# > above).
+# > **Erratum (勘误)** — the note's prose says `saved_tensors` is "传给forward()的参数"
+# > (the arguments passed to forward); it holds whatever `forward` passed to
+# > `ctx.save_for_backward`, inputs, outputs or intermediates: `ExpFunction` saves its
+# > output, and its `saved_tensors` gives back `y` (gradcheck and the asserts above).
 #
 # Saving an output has one rule attached: do not modify it in place. Autograd counts
 # versions of saved tensors and refuses to use a changed one rather than return a wrong
@@ -317,9 +371,9 @@ class ReLUFunction(Function):
 x = torch.randn(CHECK_SHAPE, **f64)
 x = (x + KINK_MARGIN * x.sign()).requires_grad_()  # no input near the kink
 for name, relu_fn in [("MyReLU", MyReLU.apply), ("ReLUFunction", ReLUFunction.apply)]:
-    assert gradcheck(relu_fn, (x,))
+    passed = gradcheck(relu_fn, (x,))
     check_against(relu_fn, torch.relu, x)
-    print(f"{name:<12}: gradcheck passed | gradients within 1e-12 of torch.relu")
+    print(f"{name:<12}: gradcheck {passed} | gradients within 1e-12 of torch.relu")
 
 # %% [markdown]
 # Away from 0 both versions are right: the finite differences and `torch.relu` agree
@@ -336,30 +390,44 @@ for name, relu_fn in [("MyReLU", MyReLU.apply), ("ReLUFunction", ReLUFunction.ap
 # \frac{\partial L}{\partial b} = \mathbf{1}^{T} G \;(\text{the column sums of } G).$$
 #
 # The note's code does not get past the parser. Three of its lines contain the
-# full-width space U+3000 (`　`), which Python does not accept as whitespace; compiling
-# the first lines of the class shows it, and its import line fails on its own:
+# ideographic (full-width) space U+3000, which Python does not accept as whitespace
+# anywhere outside strings and comments: at the very start of the comment line under
+# `class LinearFunction(Function):`, after the code `expand_as(output)` at the end of
+# its line, and between `mm(input)` and the comment `# 复合函数求导，链式法则` in
+# `backward`. Each line, copied from the note (`\u3000` marks the character) and
+# stripped of its indentation, fails on its own; with ordinary spaces it compiles:
 
 # %%
-note_head = (
-    "class LinearFunction(Function):\n"
-    "\u3000  # 创建torch.autograd.Function类的一个子类\n"
-    "    @staticmethod\n"
-    "    def forward(ctx, input, weight, bias=None):\n"
-    "        pass\n"
-)
-try:
-    compile(note_head, "<note>", "exec")
-except SyntaxError as err:
-    print(f"{type(err).__name__}: {err.msg} (line {err.lineno})")
+note_lines = [
+    "\u3000  # 创建torch.autograd.Function类的一个子类",
+    "output += bias.unsqueeze(0).expand_as(output)\u3000",
+    "grad_weight = grad_output.t().mm(input)\u3000# 复合函数求导，链式法则",
+]
+for line in note_lines:
+    try:
+        compile(line, "<note>", "exec")
+    except SyntaxError as err:
+        print(f"{type(err).__name__}: {err.msg} (column {err.offset})")
+    compile(line.replace("\u3000", " "), "<fixed>", "exec")  # compiles
+print("with ordinary spaces: all three lines compile")
+
+# %% [markdown]
+# Even the first line, which looks like a comment, fails: the comment only starts at
+# `#`, and the U+3000 before it is code. The note's import line fails on its own:
+
+# %%
 try:
     import torch.autograd.Function as Function
 except ModuleNotFoundError as err:
     print(f"{type(err).__name__}: {err}")
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note's `LinearFunction` contains three full-width spaces
-# > (U+3000), one at the start of a line and two before comments, so the whole snippet
-# > is a `SyntaxError` (cell above); use ordinary spaces.
+# > **Erratum (勘误)** — the note's `LinearFunction` contains three ideographic spaces
+# > (U+3000): before `# 创建torch.autograd.Function类的一个子类` (the first line of the
+# > class body), trailing the code `output += bias.unsqueeze(0).expand_as(output)`,
+# > and before the comment on the `grad_weight = grad_output.t().mm(input)` line.
+# > Each is a `SyntaxError: invalid non-printable character U+3000` (the compile cell
+# > above), so none of the snippet runs; use ordinary spaces.
 #
 # > **Erratum (勘误)** — the note wrote `import torch.autograd.Function as Function`;
 # > `Function` is a class, not a module, so the import raises `ModuleNotFoundError`
@@ -390,6 +458,16 @@ class NoteLinearFunction(Function):
             grad_bias = grad_output.sum(0).squeeze(0)
         return grad_input, grad_weight, grad_bias
 
+
+# %% [markdown]
+# Its comments on the bias hold: `unsqueeze(0)` adds a leading dimension, and
+# `expand_as(t)` is `expand(t.size())`:
+
+# %%
+bias_row = torch.randn(3).unsqueeze(0)  # (1, 3)
+out_demo = torch.zeros(CHECK_SHAPE[0], 3)
+same = torch.equal(bias_row.expand_as(out_demo), bias_row.expand(out_demo.size()))
+print(f"unsqueeze(0): {tuple(bias_row.shape)} | expand_as == expand: {same}")
 
 # %% [markdown]
 # Its backward still has two problems: the deprecated `saved_variables`, and a
@@ -456,9 +534,9 @@ for out_features in (3, 1):
     W = torch.randn(out_features, CHECK_SHAPE[1], **f64, requires_grad=True)
     b = torch.randn(out_features, **f64, requires_grad=True)
     for bias in (b, None):
-        assert gradcheck(LinearFunction.apply, (X, W, bias))
+        passed = gradcheck(LinearFunction.apply, (X, W, bias))
         check_against(LinearFunction.apply, F.linear, X, W, bias)
-        print(f"out={out_features} bias={bias is not None!s:<5}: gradcheck passed | "
+        print(f"out={out_features} bias={bias is not None!s:<5}: gradcheck {passed} | "
               "gradients within 1e-12 of F.linear")
 
 # %% [markdown]
@@ -487,10 +565,11 @@ except TypeError as err:
     print(f"{type(err).__name__}: {err}")
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note's prose gives `ctx.needs_input_grad[0] = False` as an
-# > example, which reads like an assignment; `needs_input_grad` is a read-only tuple
-# > that autograd fills in from the inputs' `requires_grad` (assigning raises the
-# > `TypeError` above). You read it and return `None` where it is `False`.
+# The note's prose describes this right: "ctx.needs_input_grad[0] = False" means the
+# first input needs no gradient, and backward may return `None` in its place. The
+# `= False` there states a value, not an assignment you may write: the tuple is
+# read-only, filled in by autograd from the inputs' `requires_grad` (assigning raises
+# the `TypeError` above).
 #
 # ## 2. 用自定义 ReLU 训练 · Training with the custom ReLU
 #
@@ -622,15 +701,17 @@ for name, run in [("note's recipe", note_big), ("scaled + mean", ours_big)]:
 assert not math.isfinite(note_big[-1]) and ours_big[-1] < ours_big[0]
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote `learning_rate = 1e-6` with unscaled `randn`
-# > weights and a summed loss; that rate is tuned to a first loss tens of thousands of
-# > times the trivial one and to a batch of exactly 64: with a batch of 256 it diverges
-# > to `nan` (cell above). Scale the initial weights (`* sqrt(2 / D_in)`) and average
-# > the loss; then `lr = 0.1` trains at either batch size.
+# The note's `learning_rate = 1e-6` (with unscaled `randn` weights and a summed loss,
+# as in the PyTorch tutorial it comes from) is not wrong: at the note's sizes its run
+# trains (section 2 above). But it is fragile, tuned to a first loss tens of thousands
+# of times the trivial one and to a batch of exactly 64; with `BIG_BATCH_SIZE` it
+# diverges to `nan` (cell above). Scaled initial weights (`* sqrt(2 / D_in)`) and a
+# mean loss let the same `LR` train at either batch size.
 #
-# > **Erratum (勘误)** — the note's loop re-binds `relu = MyReLU.apply` on every one of
-# > its 500 steps; harmless, but the alias belongs outside the loop (as above), and
-# > the note's `grad.zero_()` can be `grad = None`, which frees the memory instead.
+# Two more choices of the note's loop are harmless: it re-binds `relu = MyReLU.apply`
+# on every step (bound once above), and it zeroes the gradients with `grad.zero_()`
+# where `grad = None` (as above, and the default of `optimizer.zero_grad()`) frees the
+# memory instead.
 #
 # ## 3. 笔记之外 · What the note leaves out
 #
@@ -655,10 +736,11 @@ torch.testing.assert_close(kink_grads["ReLUFunction"], kink_grads["torch.relu"])
 assert kink_grads["note's MyReLU"][1] == 1
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote `grad_input[input < 0] = 0`, which passes the
-# > full gradient at exactly `x == 0`; `torch.relu` gives 0 there (cell above), and
-# > inputs with exact zeros are common (zero padding, sparse features). `ReLUFunction`
-# > masks `x <= 0` and agrees with PyTorch.
+# The note's `grad_input[input < 0] = 0` passes the full gradient at exactly `x == 0`,
+# a valid subgradient but not PyTorch's: `torch.relu` gives 0 there (cell above).
+# Inputs with exact zeros are common (zero padding, sparse features, the outputs of an
+# earlier ReLU), so the two choices train differently; `ReLUFunction` masks `x <= 0` to
+# match PyTorch.
 #
 # ### 3.2 `mark_non_differentiable` · 不可导的输出
 #
@@ -690,9 +772,9 @@ x = torch.randn(CHECK_SHAPE, **f64, requires_grad=True)
 values, indices = SortFunction.apply(x)
 print(f"values.requires_grad {values.requires_grad} | "
       f"indices.requires_grad {indices.requires_grad}")
-assert gradcheck(SortFunction.apply, (x,))
+passed = gradcheck(SortFunction.apply, (x,))
 check_against(lambda t: SortFunction.apply(t)[0], lambda t: t.sort(-1)[0], x)
-print("SortFunction: gradcheck passed | gradients within 1e-12 of torch.sort")
+print(f"SortFunction: gradcheck {passed} | gradients within 1e-12 of torch.sort")
 
 # %% [markdown]
 # Backward scatters each gradient back to the position the value came from, which is
@@ -714,8 +796,7 @@ except RuntimeError as err:
 
 # %%
 x = torch.randn(CHECK_SHAPE, **f64, requires_grad=True)
-assert gradgradcheck(exp, (x,))
-print("ExpFunction: gradgradcheck passed")
+print("ExpFunction: gradgradcheck", gradgradcheck(exp, (x,)))
 
 # %% [markdown]
 # A backward that leaves PyTorch, here through NumPy, cannot be differentiated again.
@@ -742,9 +823,9 @@ class NumpyTanhFunction(Function):
         return torch.from_numpy(g_np * (1 - y_np**2)).to(grad_output.device)
 
 
-assert gradcheck(NumpyTanhFunction.apply, (x,))
+passed = gradcheck(NumpyTanhFunction.apply, (x,))
 check_against(NumpyTanhFunction.apply, torch.tanh, x)
-print("NumpyTanhFunction: gradcheck passed | gradients within 1e-12 of torch.tanh")
+print(f"NumpyTanhFunction: gradcheck {passed} | gradients within 1e-12 of torch.tanh")
 
 # %% [markdown]
 # First derivatives are right. A second derivative, through a gradient computed with
@@ -834,7 +915,7 @@ class ExpFunctionV2(Function):
         return grad_output * y
 
 
-assert gradcheck(ExpFunctionV2.apply, (x,))
+print("ExpFunctionV2: gradcheck", gradcheck(ExpFunctionV2.apply, (x,)))
 points = torch.linspace(-1, 1, 5, **f64)
 slopes = torch.func.vmap(torch.func.grad(ExpFunctionV2.apply))(points)
 torch.testing.assert_close(slopes, torch.exp(points))
@@ -873,11 +954,13 @@ except RuntimeError as err:
 # ## Exercises
 #
 # 1. Change `ReLUFunction`'s mask to `x < 0` and rerun section 3.1: which assert fails?
-#    Then set `KINK_MARGIN = 0` and look for an input where `gradcheck` fails.
+#    Then find inputs for which `gradcheck` fails on `ReLUFunction` (hint: how close to
+#    0 must they be, compared with `gradcheck`'s step `eps=1e-6`?).
 # 2. Write `SigmoidFunction` that saves its output ($\sigma' = \sigma(1 - \sigma)$),
 #    and check it with `gradcheck`, `gradgradcheck` and against `torch.sigmoid`.
 # 3. Find the largest `LR` (try 0.3 and 1.0) for which the scaled, mean-loss run still
-#    converges, and the largest `BIG_BATCH_SIZE` for which the note's `NOTE_LR` does.
+#    converges, and, between `BATCH_SIZE` and `BIG_BATCH_SIZE`, the largest batch for
+#    which the note's `NOTE_LR` does (`BIG_BATCH_STEPS` steps are enough to tell).
 # 4. Extend `LinearFunction` to inputs of shape (..., in) like `F.linear` (hint: the
 #    bias gradient sums over every leading dimension) and check it on a 3-D input.
 # 5. Add `@once_differentiable` to `ExpFunction.backward` and rerun its
@@ -892,3 +975,143 @@ except RuntimeError as err:
 # - [Extending torch.func with autograd.Function](https://pytorch.org/docs/stable/notes/extending.func.html)
 # - [Learning PyTorch with examples](https://pytorch.org/tutorials/beginner/pytorch_with_examples.html),
 #   the tutorial the note's ReLU loop comes from
+#
+# ## Solutions
+#
+# The solutions define their own Functions and data and leave the notebook's globals
+# alone.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 1: the mask x < 0 breaks the kink assert; gradcheck fails within eps of 0
+class ReLULessThan(Function):
+    """ReLUFunction with the note's mask x < 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output.masked_fill(x < 0, 0)
+
+
+x_kink = torch.tensor([-1.0, 0.0, 2.0], device=device, requires_grad=True)
+(grad_lt,) = torch.autograd.grad(ReLULessThan.apply(x_kink).sum(), x_kink)
+try:
+    torch.testing.assert_close(grad_lt, kink_grads["torch.relu"])
+except AssertionError as err:
+    print(f"section 3.1's assert_close fails: {str(err).splitlines()[0]}")
+for point in (0.0, 5e-7, 2e-6):
+    x_point = torch.tensor([point], **f64, requires_grad=True)
+    ok = gradcheck(ReLUFunction.apply, (x_point,), raise_exception=False)
+    print(f"gradcheck at x = {point:g}: {ok}")
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 2: SigmoidFunction saves its output; sigma' = sigma (1 - sigma)
+class SigmoidFunction(Function):
+    """y = 1 / (1 + exp(-x)); backward reuses y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y_sig = torch.sigmoid(x)
+        ctx.save_for_backward(y_sig)
+        return y_sig
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (y_sig,) = ctx.saved_tensors
+        return grad_output * y_sig * (1 - y_sig)  # torch ops: differentiable again
+
+
+x_sig = torch.randn(CHECK_SHAPE, **f64, requires_grad=True)
+print("gradcheck", gradcheck(SigmoidFunction.apply, (x_sig,)),
+      "| gradgradcheck", gradgradcheck(SigmoidFunction.apply, (x_sig,)))
+check_against(SigmoidFunction.apply, torch.sigmoid, x_sig)
+print("SigmoidFunction: gradients within 1e-12 of torch.sigmoid")
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 3: the largest LR that converges, and the largest batch for NOTE_LR
+def converges(run):
+    """A run converges when its last MSE is finite and below a tenth of its first."""
+    return math.isfinite(run[-1]) and run[-1] < 0.1 * run[0]
+
+
+for lr_try in (LR, 0.3, 1.0):
+    run, _, _ = train_two_layer(X, y, w1_init, w2_init, lr_try, NUM_STEPS // 4, "mean")
+    print(f"scaled + mean, lr {lr_try:g}: converges {converges(run)}")
+sizes = sorted({*range(BATCH_SIZE, BIG_BATCH_SIZE, 32), BIG_BATCH_SIZE})
+ok_sizes = []
+for size in sizes:
+    X_try = torch.randn(size, D_IN, generator=generator).to(device)
+    y_try = torch.randn(size, D_OUT, generator=generator).to(device)
+    run, _, _ = train_two_layer(X_try, y_try, w1_note, w2_note, NOTE_LR,
+                                BIG_BATCH_STEPS, "sum")
+    ok_sizes += [size] if converges(run) else []
+print(f"batch sizes tried: {sizes} | NOTE_LR converges up to ≈{max(ok_sizes)}")
+assert BATCH_SIZE in ok_sizes and BIG_BATCH_SIZE not in ok_sizes
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 4: LinearFunction for inputs (..., in), like F.linear
+class LinearNDFunction(Function):
+    """Y = X W^T + b for X of shape (..., in); bias may be None."""
+
+    @staticmethod
+    def forward(ctx, X, weight, bias=None):
+        ctx.save_for_backward(X, weight, bias)
+        output = X @ weight.T  # (..., out)
+        return output if bias is None else output + bias
+
+    @staticmethod
+    def backward(ctx, grad_output):  # (..., out)
+        X, weight, bias = ctx.saved_tensors
+        G = grad_output.reshape(-1, weight.shape[0])  # (prod(...), out)
+        grad_X = grad_output @ weight if ctx.needs_input_grad[0] else None
+        grad_weight = (G.T @ X.reshape(-1, weight.shape[1])
+                       if ctx.needs_input_grad[1] else None)
+        grad_bias = (G.sum(0) if bias is not None and ctx.needs_input_grad[2]
+                     else None)  # sums over every leading dimension
+        return grad_X, grad_weight, grad_bias
+
+
+X_3d = torch.randn(2, *CHECK_SHAPE, **f64, requires_grad=True)  # (2, N, in)
+W_3d = torch.randn(3, CHECK_SHAPE[1], **f64, requires_grad=True)
+b_3d = torch.randn(3, **f64, requires_grad=True)
+print("gradcheck", gradcheck(LinearNDFunction.apply, (X_3d, W_3d, b_3d)))
+check_against(LinearNDFunction.apply, F.linear, X_3d, W_3d, b_3d)
+print(f"input {tuple(X_3d.shape)} -> output "
+      f"{tuple(LinearNDFunction.apply(X_3d, W_3d, b_3d).shape)}: matches F.linear")
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 5: @once_differentiable on ExpFunction.backward
+class ExpOnceFunction(Function):
+    """ExpFunction whose backward is marked once_differentiable."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y_once = torch.exp(x)
+        ctx.save_for_backward(y_once)
+        return y_once
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_output):
+        (y_once,) = ctx.saved_tensors
+        return grad_output * y_once
+
+
+x_once = torch.randn(CHECK_SHAPE, **f64, requires_grad=True)
+print("gradcheck", gradcheck(ExpOnceFunction.apply, (x_once,)), "| gradgradcheck",
+      gradgradcheck(ExpOnceFunction.apply, (x_once,), raise_exception=False))
+try:
+    gradgradcheck(ExpOnceFunction.apply, (x_once,))
+except GradcheckError as err:
+    print(f"{type(err).__name__}: {str(err).splitlines()[0]}")
+# why: backward ran with recording off, so its gradient has no path back to x_once;
+# gradgradcheck reads the missing second derivative as 0 instead of exp(x)
+upstream = torch.ones_like(x_once, requires_grad=True)
+(g_once,) = torch.autograd.grad(ExpOnceFunction.apply(x_once), x_once, upstream,
+                                create_graph=True)
+(second,) = torch.autograd.grad(g_once.sum(), x_once, allow_unused=True)
+print(f"d(gradient)/dx through the once_differentiable backward: {second}")
