@@ -139,13 +139,14 @@ assert not any(getattr(linear_layer, k) for k in state_dict_attrs)
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote that `self._backward_hooks` and
 # > `self._forward_hooks` are "respectively the forward and the backward hooks", that
-# > `self._state_dict_xxx` hold the state dict, that the registries are `OrderedDict`s
-# > and that subclasses call `super.__init__()`; the order is the other way round
-# > (`_backward_hooks` fire in backward), the `_state_dict_*` entries are (empty) hook
-# > dicts, the installed `_parameters`, `_buffers` and `_modules` are plain `dict`s
-# > (insertion-ordered since Python 3.7), there are now many more hook dicts
-# > (`_backward_pre_hooks`, `_forward_hooks_with_kwargs`, `_state_dict_pre_hooks`,
-# > ...), and the call is `super().__init__()`; the cells above show it.
+# > `self._state_dict_xxx` hold the state dict and that subclasses call
+# > `super.__init__()`; the order is the other way round (`_backward_hooks` fire in
+# > backward), the `_state_dict_*` entries are (empty) hook dicts, and the call is
+# > `super().__init__()`. Its `OrderedDict` registries are no longer true (the note
+# > quotes the 2019 source): the installed `_parameters`, `_buffers` and `_modules`
+# > are plain `dict`s (insertion-ordered since Python 3.7), and there are many more
+# > hook dicts (`_backward_pre_hooks`, `_forward_hooks_with_kwargs`,
+# > `_state_dict_pre_hooks`, ...); the cells above show it.
 #
 # ### 1.2 The installed `__init__`
 #
@@ -383,11 +384,11 @@ except AttributeError as err:
 print("register_buffer", sig)
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note's `register_buffer(self, name, tensor)` checks the
-# > name with `torch._six.string_classes`; `torch._six` was removed in PyTorch 2.0
-# > (the check is now `isinstance(name, str)`) and the signature gained
-# > `persistent=True`, whose `False` keeps a buffer out of `state_dict`; the cells
-# > above show both.
+# > **Erratum (勘误)** — the note's `register_buffer(self, name, tensor)`, which checks
+# > the name with `torch._six.string_classes`, is no longer true: `torch._six` was
+# > removed in PyTorch 2.0 (the note quotes the 2019 source; the check is now
+# > `isinstance(name, str)`), and the signature has since gained `persistent=True`,
+# > whose `False` keeps a buffer out of `state_dict`; the cells above show both.
 #
 # ## 4. 注册参数 · `register_parameter`
 #
@@ -432,11 +433,14 @@ for param in test_param.named_parameters():  # the note's loop
 # The note's `register_buffer` quote shows its checks, its `register_parameter` quote
 # elides most of them ("省略那些类型重复的检查") and its `add_module` quote elides all.
 # In the installed source (section 3.1 printed `register_buffer`'s), the three methods
-# refuse the same names, after the `AttributeError` of section 1.3 for a module whose
-# `__init__` has not run: a name that is not a `str` (`TypeError`), one that contains
+# refuse the same names: a name that is not a `str` (`TypeError`), one that contains
 # `.`, the empty string, and any name `hasattr` already finds outside the method's own
-# registry (`KeyError`), a method name such as `forward` included. We try every case on
-# every method; the loop fails if a registration is accepted.
+# registry (`KeyError`), a method name such as `forward` included. The order of the
+# checks differs: `register_parameter` and `register_buffer` first raise the
+# `AttributeError` of section 1.3 for a module whose `__init__` has not run, then check
+# the name, then the value; `add_module` checks the value first (the second cell below
+# shows it). Here every name case is tried on every method with a valid value; the
+# loop fails if a registration is accepted.
 
 # %%
 NAME_CASES = {"name with '.'": "a.b", "empty name": "",
@@ -464,10 +468,11 @@ for label, name in NAME_CASES.items():
 # %% [markdown]
 # Every name case is refused by all three methods, with the same error type. The next
 # cell prints `register_parameter`'s messages for them, then tries the checks on the
-# value that follow the name checks: a parameter must be an `nn.Parameter` without a
-# `grad_fn`, a buffer a tensor (or `None`), a child an `nn.Module` (or `None`). A
-# non-leaf tensor is tried twice, as a plain tensor and as a `Parameter` that an
-# in-place operation turned into a non-leaf.
+# value: a parameter must be an `nn.Parameter` without a `grad_fn`, a buffer a tensor
+# (or `None`), a child an `nn.Module` (or `None`). A non-leaf tensor is tried twice, as
+# a plain tensor and as a `Parameter` that an in-place operation turned into a
+# non-leaf. The last two cases put a wrong value under the bad name `'a.b'`, to see
+# which check comes first.
 
 # %%
 leaf = torch.ones(2, requires_grad=True)
@@ -481,6 +486,8 @@ cases = {  # label: (method, name, value, expected error)
     "non-leaf Parameter": ("register_parameter", "w", non_leaf_param, ValueError),
     "a list as a buffer": ("register_buffer", "b", [0.0], TypeError),
     "a tensor as a child": ("add_module", "m", torch.ones(1), TypeError),
+    "list buffer as 'a.b'": ("register_buffer", "a.b", [0.0], KeyError),
+    "tensor child as 'a.b'": ("add_module", "a.b", torch.ones(1), TypeError),
 }
 for label, (method, name, value, expected) in cases.items():
     try:
@@ -490,9 +497,17 @@ for label, (method, name, value, expected) in cases.items():
         print(f"{label:<22}{type(err).__name__}: {str(err)[:58]}")
     else:
         raise AssertionError(f"{method} accepted the {label}")
+add_module_source = inspect.getsource(nn.Module.add_module)
+assert (add_module_source.index("isinstance(module, Module)")
+        < add_module_source.index("isinstance(name, str)"))
 
 # %% [markdown]
-# The name is checked first, then the value: a non-leaf plain tensor fails the
+# `register_parameter` and `register_buffer` check the name first, then the value: a
+# list offered as a buffer under `'a.b'` is refused for its name (`KeyError`).
+# `add_module` is the other way round: a tensor offered as a child under `'a.b'` is
+# refused for its value (`TypeError`), because its first test, as the installed
+# source shows (asserted above), is `isinstance(module, Module)`. Among the value
+# checks of `register_parameter`, a non-leaf plain tensor fails the
 # `isinstance(param, Parameter)` test with a `TypeError`, so the `ValueError` about
 # non-leaf tensors in the note's excerpt is reached only by a `Parameter` that
 # acquired a `grad_fn`. (The note marks the checks before it as omitted, so this is a
@@ -610,8 +625,47 @@ print("__setattr__ calls add_module:", "add_module" in setattr_source,
 # Only the explicit `add_module("second linear", ...)` went through the spy; the
 # assignment `self.linear = nn.Linear(1, 1)` was stored by `__setattr__` directly
 # (the source line `modules[name] = value`). For parameters it is different:
-# `__setattr__` does call `register_parameter`, so the name checks of section 4.2
-# also apply to `self.w = nn.Parameter(...)`.
+# `__setattr__` does call `register_parameter`, but only after `remove_from(...)` has
+# deleted the name from the instance `__dict__`, `_buffers` and `_modules`. So of the
+# name checks of section 4.2 only `.`, `""` and a name found on the class (a method
+# such as `forward`) still fire for `self.w = nn.Parameter(...)`; an existing instance
+# attribute, buffer or child of that name is silently replaced:
+
+# %%
+replaced = nn.Module()
+replaced.register_buffer("b", torch.ones(1))
+replaced.add_module("c", nn.Linear(1, 1))
+for name in ["training", "b", "c"]:  # an instance attribute, a buffer, a child
+    setattr(replaced, name, nn.Parameter(torch.zeros(1)))
+print("parameters:", list(replaced._parameters), "| buffers:", list(replaced._buffers),
+      "| children:", list(replaced._modules))
+print("replaced.training is now a", type(replaced.training).__name__)
+assert list(replaced._parameters) == ["training", "b", "c"]
+assert not replaced._buffers and not replaced._modules
+for name in ["a.b", "", "forward"]:
+    try:
+        setattr(nn.Module(), name, nn.Parameter(torch.ones(1)))
+    except KeyError as err:
+        print(f"self.{name or '<empty>'} = nn.Parameter(...) -> KeyError: {err}")
+    else:
+        raise AssertionError(f"assigning a Parameter to {name!r} was accepted")
+
+# %% [markdown]
+# Calling `register_parameter` with any of these three names raises the `KeyError` of
+# section 4.2 (the next cell); the assignment replaced the buffer, the child and even
+# the module's `training` flag without a word.
+
+# %%
+for name in ["training", "b", "c"]:
+    fresh_module = nn.Module()
+    fresh_module.register_buffer("b", torch.ones(1))
+    fresh_module.add_module("c", nn.Linear(1, 1))
+    try:
+        fresh_module.register_parameter(name, nn.Parameter(torch.zeros(1)))
+    except KeyError as err:
+        print(f"register_parameter({name!r}) -> KeyError: {err}")
+    else:
+        raise AssertionError(f"register_parameter accepted {name!r}")
 #
 # The note also says that, because the registry is ordered, layers "must be added in
 # order". The order of `_modules` only decides iteration (printing, `children()`,
@@ -845,6 +899,25 @@ print(f"{len(tensors)} tensors on the chosen device, float32 again")
 # `cpu()` are the same operation with a fixed target, and every one of them returns
 # the module itself, so `model = model.to(device)` and `model.to(device)` are equal.
 #
+# The note introduces these methods as "将数据在cpu和gpu之间切换" (switching the data
+# between CPU and GPU). What they move is the module's own parameters and buffers; an
+# input batch stays where it is and must be moved with its own `.to(device)`. The
+# `meta` device of section 1.4 shows it on any machine:
+
+# %%
+data = torch.ones(BATCH_SIZE, IN_FEATURES)
+meta_model = copy.deepcopy(bn_model).to("meta")
+meta_tensors = [*meta_model.parameters(), *meta_model.buffers()]
+print("module tensors on", {t.device.type for t in meta_tensors},
+      "| the data on", data.device.type)
+assert data.device.type == "cpu" and all(t.is_meta for t in meta_tensors)
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note wrote that `cuda()`, `cpu()` and `to()`
+# > "将数据在cpu和gpu之间切换" (switch the data between CPU and GPU); they move the
+# > module's parameters and buffers, not the data, which needs its own `.to(device)`;
+# > the cell above shows it.
+#
 # The note's two lines, run as written in a fresh namespace that holds only `torch`
 # and a `model` (building a `torch.device('cuda')` object needs no GPU):
 
@@ -861,9 +934,10 @@ else:
 # > **Erratum (勘误)** — the note wrote `devie = torch.device('cuda')` followed by
 # > `model.to(device)`; the variable is misspelled, so the call raises `NameError` in
 # > a fresh session (the cell above) or silently uses some older `device`; write
-# > `device = get_device(...)` once and pass it everywhere, as this notebook does. The
-# > quoted `to` also says "only accepts floating point dtypes"; today it accepts
-# > complex ones too, as the `TypeError` message above shows.
+# > `device = get_device(...)` once and pass it everywhere, as this notebook does.
+# > The quoted `to`'s "only accepts floating point dtypes" is no longer true (the note
+# > quotes the 2019 source): the installed one accepts complex dtypes too, as the
+# > `TypeError` message above shows.
 #
 # ### 7.1 `Module.to` works in place, `Tensor.to` returns a new tensor
 #
@@ -945,18 +1019,21 @@ assert result.missing_keys == ["0.bias"] and result.unexpected_keys == ["extra.w
 #
 # The note's quoted `state_dict` recurses with
 # `module.state_dict(destination, prefix + name + '.', keep_vars=keep_vars)`. Passing
-# `destination` and `prefix` positionally is now deprecated; we provoke the warning
-# on purpose and print it, then call with keywords, which is silent.
+# `destination` and `prefix` positionally is now deprecated: still accepted, but it
+# emits a warning. We provoke it on purpose and print it (recorded, so nothing reaches
+# stderr), then call with keywords, which is silent and gives the same keys.
 
 # %%
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    bn_model[1].state_dict(OrderedDict(), "1.")
+    positional_keys = list(bn_model[1].state_dict(OrderedDict(), "1."))
 for warning in caught:
     print(f"{warning.category.__name__}: {str(warning.message).split('. ')[0]}")
+assert [w.category for w in caught] == [FutureWarning]
 with warnings.catch_warnings():
     warnings.simplefilter("error")
     keys = list(bn_model[1].state_dict(prefix="1.").keys())
+assert keys == positional_keys
 print(keys)
 
 # %% [markdown]
@@ -964,10 +1041,34 @@ print(keys)
 # is how the dotted names of the previous cells arise.
 #
 # > **Erratum (勘误)** — the note's quoted `state_dict(self, destination=None,
-# > prefix='', keep_vars=False)` recurses with positional arguments; today the
-# > signature is `state_dict(self, *args, destination=None, prefix='',
-# > keep_vars=False)` and positional use raises a `FutureWarning`; the cell above
-# > shows it.
+# > prefix='', keep_vars=False)`, which recurses with positional arguments, is no
+# > longer true: positional arguments were deprecated in 2022 (the note quotes the
+# > 2019 source); the signature is now `state_dict(self, *args, destination=None,
+# > prefix='', keep_vars=False)`, and positional use still works but emits a
+# > `FutureWarning`; the cell above shows it.
+#
+# The quoted loop carries the comment "递归的结束条件就是当前module不包含子module" (the
+# recursion ends when the current module has no sub-module) on the line
+# `if module is not None:`. That test has another job: `add_module` accepts `None` as
+# a child (a placeholder), and the `if` skips it. The recursion ends because a leaf's
+# `_modules` is empty, so the loop has nothing to visit:
+
+# %%
+holder = nn.Module()
+holder.add_module("empty", None)
+holder.add_module("lin", nn.Linear(1, 1))
+print("children:", list(holder._modules), "| state_dict:", list(holder.state_dict()))
+assert list(holder._modules) == ["empty", "lin"]
+assert list(holder.state_dict()) == ["lin.weight", "lin.bias"]
+assert holder.lin._modules == {}  # a leaf: the recursion stops here
+print("a Linear has sub-modules:", bool(holder.lin._modules))
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note's comment
+# > `#　递归的结束条件就是当前module不包含子module` sits on `if module is not None:`;
+# > that test skips children registered as `None` (only the `lin.*` keys are saved
+# > above), while the recursion ends because a leaf's `_modules` is empty; the cell
+# > above shows both.
 #
 # ### 8.3 A `state_dict` is a view of the weights, not a copy
 #
@@ -1041,10 +1142,22 @@ assert next(tied.modules()) is tied and tied not in list(tied.children())
 # the optimizer therefore updates the shared weight once. `state_dict` still stores it
 # under both names (six keys), so a checkpoint loads into either position.
 #
+# The note says `modules()` and `named_modules()` "递归返回所有子代module" (recursively
+# return all descendant modules). They return the module itself as well, first:
+
+# %%
+descendants = [m for _, child in nested.named_children() for m in child.modules()]
+print("modules():", len(list(nested.modules())), "| descendants:", len(descendants),
+      "| first is the root itself:", next(nested.modules()) is nested)
+assert len(list(nested.modules())) == 1 + len(descendants)
+assert next(iter(nested.named_modules()))[0] == ""
+
+# %% [markdown]
 # > **Erratum (勘误)** — the note wrote that `modules()` and `named_modules()` "递归返回
-# > 所有子代module" (recursively return all descendant modules); they yield the module
-# > itself first (named `''`), then its descendants, so `len(list(model.modules()))`
-# > counts one more than the sub-modules; the cell above shows it.
+# > 所有子代module" (recursively return all descendant modules); that is incomplete:
+# > they yield the module itself first (named `''`), then its descendants, so
+# > `len(list(model.modules()))` is one more than the number of descendants; the cell
+# > above shows it.
 #
 # ## 10. 训练与评估模式 · `train` and `eval`
 #
@@ -1060,16 +1173,21 @@ with torch.no_grad():
     pre = dropout_mlp[0](X)  # what Dropout receives
     y_train, y_eval = dropout_mlp.train()(X), dropout_mlp.eval()(X)
 kept = y_train != 0
+zeroed = 1 - kept.float().mean().item()
 torch.testing.assert_close(y_train[kept], pre[kept] / (1 - DROPOUT_P))
 torch.testing.assert_close(y_eval, pre)
-assert not torch.equal(y_train, y_eval)
-print(f"train: {1 - kept.float().mean().item():.2f} of activations zeroed, "
+std = (DROPOUT_P * (1 - DROPOUT_P) / kept.numel()) ** 0.5  # of a binomial fraction
+assert abs(zeroed - DROPOUT_P) <= 5 * std
+assert DROPOUT_P == 0 or not torch.equal(y_train, y_eval)
+print(f"train: ≈{zeroed:.2f} of activations zeroed (DROPOUT_P = {DROPOUT_P}), "
       f"the rest scaled by {1 / (1 - DROPOUT_P):.1f}; eval: identity")
 
 # %% [markdown]
-# In train mode Dropout zeroes about `DROPOUT_P` of the activations and scales the
-# survivors by `1 / (1 - p)` (the asserts rebuild that from scratch); in eval mode it
-# passes its input through, so the outputs differ.
+# In train mode Dropout zeroes about `DROPOUT_P` of the activations (the exact
+# fraction depends on the random generator and the device, hence the `≈`; the assert
+# allows five binomial standard deviations) and scales the survivors by `1 / (1 - p)`
+# (the asserts rebuild that from scratch); in eval mode it passes its input through,
+# so the outputs differ.
 #
 # ### 10.1 BatchNorm: batch statistics in train, running statistics in eval
 #
@@ -1184,15 +1302,18 @@ for label, out in [("eval()", y_eval), ("no_grad()", y_no_grad),
 # built and its memory kept, so evaluation code wants `torch.no_grad()` (or
 # `inference_mode()`) as well as `eval()`. The difference between the last two shows
 # when their results are used later. A `no_grad` result is an ordinary tensor that
-# simply has no history; an inference tensor may not enter autograd or be changed in
-# place outside inference mode.
+# simply has no history. An inference tensor cannot be saved for backward (for
+# example as an operand of a multiplication, whose gradient needs it) or updated in
+# place outside inference mode; `clone()` it first. An operation that does not save
+# it, such as an addition, is allowed.
 
 # %%
 scale = torch.ones(NUM_CLASSES, requires_grad=True)
 (y_no_grad * scale).sum().backward()  # fine: y_no_grad is a constant
 assert scale.grad is not None
-for label, use in [("used in autograd", lambda: (y_inference * scale).sum()),
-                   ("updated in place", lambda: y_inference.add_(1.0))]:
+misuses = {"saved for backward (y * scale)": lambda: (y_inference * scale).sum(),
+           "updated in place": lambda: y_inference.add_(1.0)}
+for label, use in misuses.items():
     try:
         use()
     except RuntimeError as err:
@@ -1200,6 +1321,11 @@ for label, use in [("used in autograd", lambda: (y_inference * scale).sum()),
               f"{str(err).split('.')[0]}")
     else:
         raise AssertionError(f"an inference tensor was {label}")
+scale.grad = None
+(y_inference + scale).sum().backward()  # allowed: the addition saves neither operand
+torch.testing.assert_close(scale.grad, torch.full_like(scale, BATCH_SIZE))
+print("inference tensor in y + scale: backward ran, scale.grad == BATCH_SIZE:",
+      bool((scale.grad == BATCH_SIZE).all()))
 assert (y_inference.clone() * scale).requires_grad  # the documented way out: clone
 
 # %% [markdown]
@@ -1213,7 +1339,8 @@ train_source = inspect.getsource(nn.Module.train)
 assert "grad" not in train_source and "self.training = mode" in train_source
 print("'grad' in the source of train():", "grad" in train_source)
 try:
-    nested.train("False")  # truthy: the note's 2019 train() would have set True
+    # the note's 2019 train() would have stored the truthy string 'False'
+    nested.train("False")
 except ValueError as err:
     print(f"{type(err).__name__}: {err}")
 else:
@@ -1312,10 +1439,11 @@ print("zero_grad(set_to_none=False) -> all zeros:",
 # filled with zeros. Code that reads `p.grad` right after `zero_grad()` must expect
 # `None`.
 #
-# > **Erratum (勘误)** — the note's quoted `zero_grad(self)` detaches and zeroes every
-# > gradient; since PyTorch 2.0 the signature is `zero_grad(self, set_to_none=True)`
-# > and by default gradients become `None`, zeros only with `set_to_none=False`; the
-# > cells above show it. (The note also spells it `zeros_grad()`.)
+# > **Erratum (勘误)** — the note's quoted `zero_grad(self)`, which detaches and zeroes
+# > every gradient, is no longer true: changed in PyTorch 2.0 (the note quotes the
+# > 2019 source), the signature is `zero_grad(self, set_to_none=True)` and by default
+# > gradients become `None`, zeros only with `set_to_none=False`; the cells above show
+# > it. The note also misspells the method as `zeros_grad()`.
 #
 # ## 12. 钩子 · Hooks: capturing activations and gradients
 #
@@ -1420,18 +1548,23 @@ assert hook_counts == [0, 0, 0] and not inputs and not outputs
 #   weights (`copy.deepcopy` for a snapshot).
 # - The three registration methods refuse the same names (`TypeError` for a non-str,
 #   `KeyError` for `.`, `""` and any attribute outside their own registry, method
-#   names included), then a wrong value (`TypeError`; `ValueError` for a `Parameter`
-#   with a `grad_fn`); nothing can be registered before `super().__init__()`.
+#   names included) and a wrong value (`TypeError`; `ValueError` for a `Parameter`
+#   with a `grad_fn`); `register_parameter` and `register_buffer` check the name
+#   first, `add_module` the value; assigning a `Parameter` skips the check for an
+#   existing attribute and replaces it; nothing can be registered before
+#   `super().__init__()`.
 # - `apply`, `train`/`eval` and `requires_grad_` recurse through the whole tree;
 #   `apply` is post-order; Dropout and BatchNorm compute different numbers in the two
 #   modes, and BatchNorm updates its running statistics only in train mode; `eval()`
-#   leaves autograd on (`no_grad()` stops recording, `inference_mode()` also forbids
-#   later autograd use); `zero_grad()` now sets gradients to `None`.
+#   leaves autograd on (`no_grad()` stops recording; `inference_mode()` also makes
+#   tensors that autograd cannot save for backward or that cannot be updated in place
+#   later); `zero_grad()` now sets gradients to `None`.
 # - Forward-pre, forward and full backward hooks capture activations and gradients
 #   that agree with autograd; their handles remove them.
 # - The installed source differs from the note's 2019 quote: more attributes in
 #   `__init__`, `persistent=` buffers, no `torch._six`, `set_to_none=True`,
-#   keyword-only `state_dict`; the quoted `forward` does not even compile.
+#   positional `state_dict` arguments deprecated (a `FutureWarning`); the quoted
+#   `forward` does not even compile.
 #
 # ## Exercises
 #
@@ -1491,13 +1624,23 @@ def count_linear(module):
         linear_sizes[names[module]] = sum(p.numel() for p in module.parameters())
 
 
+def record_type(module):
+    visited.append(module)
+    type_names.append(type(module).__name__)
+
+
+visited = []
 nested.apply(count_linear)
-nested.apply(lambda module: type_names.append(type(module).__name__))
-print(linear_sizes, type_names)
+nested.apply(record_type)
+print(linear_sizes)
+print(" -> ".join(type_names))
 assert linear_sizes == {"encoder.fc": (IN_FEATURES + 1) * HIDDEN,
                         "head": (HIDDEN + 1) * NUM_CLASSES}
-post_order = [nested if n == "(root)" else nested.get_submodule(n) for n in visits]
-assert type_names == [type(module).__name__ for module in post_order]  # section 6
+position = {id(module): i for i, module in enumerate(visited)}
+pairs_seen = [(a, d) for a in visited for d in a.modules() if d is not a]
+assert pairs_seen and all(position[id(d)] < position[id(a)] for a, d in pairs_seen)
+print(f"{len(pairs_seen)} ancestor/descendant pairs in this run's order, "
+      "each descendant visited first: post-order")
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 # Exercise 3: momentum=None keeps the exact mean of all batch means seen so far
