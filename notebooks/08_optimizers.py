@@ -102,7 +102,8 @@ NUM_CLASSES = 10
 TRAIN_LRS = {"SGD": 0.1, "momentum": 0.1, "Adagrad": 0.05, "RMSprop": 3e-3,
              "Adam": 1e-2, "AdamW": 1e-2}
 SWEEP_LRS = (1e-3, 1e-2, 1e-1)  # Adam and momentum on the digits, increasing
-MAX_NORM = 0.1  # gradient clipping threshold (the MLP's first norm: ~0.4)
+SWEEP_EPOCHS = 5  # epochs of each sweep run (section 9)
+MAX_NORM = 0.1  # gradient clipping threshold, below the first norm (section 10.3)
 
 # %%
 OPTIMIZERS = ("SGD", "momentum", "Adagrad", "RMSprop", "Adam", "AdamW")
@@ -120,7 +121,8 @@ check_params(
     PATH_LRS=Table(OPTIMIZERS, Float(gt=0)), NUM_EPOCHS=Int(min=1),
     BATCH_SIZE=Int(min=1), IMAGE_SIZE=Int(min=8), HIDDEN=Int(min=1),
     NUM_CLASSES=OneOf(10), TRAIN_LRS=Table(OPTIMIZERS, Float(gt=0)),
-    SWEEP_LRS=Seq(Float(gt=0), increasing=True), MAX_NORM=Float(gt=0),
+    SWEEP_LRS=Seq(Float(gt=0), increasing=True),
+    SWEEP_EPOCHS=Int(min=1, max="NUM_EPOCHS"), MAX_NORM=Float(gt=0),
 )
 
 # %%
@@ -246,7 +248,6 @@ for section, line in note_lines.items():
              if k in optimizer.defaults}
     print(f"{section}: {type(optimizer).__name__:<8} lr {optimizer.defaults['lr']} "
           f"{hyper}")
-assert namespace["result"].defaults["betas"] == NOTE_BETAS
 
 # %% [markdown]
 # As written, every line stops at a `NameError`: the note defines none of `model`,
@@ -271,7 +272,7 @@ check_rule("SGD, Nesterov + weight decay", torch.optim.SGD, sgd_step, lr=LR,
 #
 # The note writes momentum as an exponential moving average (EMA) of the gradients:
 # $v_t = \beta v_{t-1} + (1-\beta)\,g_t$, $\theta_t = \theta_{t-1} - \alpha v_t$,
-# with $v_0 = 0$. PyTorch's buffer has no $(1-\beta)$: $b_t = \mu b_{t-1} + g_t$.
+# (taking $v_0 = 0$). PyTorch's buffer has no $(1-\beta)$: $b_t = \mu b_{t-1} + g_t$.
 # Unrolled, $b_t = \sum_k \mu^{t-k} g_k$ and $v_t = (1-\beta)\sum_k \beta^{t-k} g_k$,
 # so $v_t = (1-\beta)\,b_t$ exactly when $\mu=\beta$: **the note's momentum with
 # learning rate $\alpha$ is PyTorch's with learning rate $\alpha(1-\beta)$**. We code
@@ -294,7 +295,7 @@ check_rule("note momentum == SGD(lr*(1-beta))", torch_sgd_scaled, note_momentum_
 
 # %% [markdown]
 # The equivalence holds at every step. With the **same** number in `lr`, the two
-# conventions differ by the factor $1/(1-\beta)$ once the sum has built up. A
+# conventions differ by the factor $1/(1-\beta)$ at every step, the first included. A
 # constant gradient $g=1$ makes it visible: we step a one-element parameter on the
 # loss $\theta$ (gradient 1) and record how far each step moves it, in units of `lr`.
 
@@ -322,6 +323,7 @@ dampened = step_sizes(lambda p: torch.optim.SGD(p, lr=LR, momentum=beta,
 np.testing.assert_allclose(pytorch_momentum, (1 - beta**t_axis) / (1 - beta),
                            rtol=1e-9)
 np.testing.assert_allclose(dampened, np.ones_like(ema), rtol=1e-9)
+np.testing.assert_allclose(pytorch_momentum, ema / (1 - beta), rtol=1e-9)
 for k in (1, 2, 5, 50):
     print(f"step {k:>3d} | note EMA {ema[k - 1]:.4f} | PyTorch "
           f"{pytorch_momentum[k - 1]:.4f} | dampening=beta {dampened[k - 1]:.4f} x lr")
@@ -335,8 +337,8 @@ ax.set_xscale("log")
 plt.show()
 
 # %% [markdown]
-# PyTorch's momentum moves $1/(1-\beta) = 5$ times further per step than the note's
-# EMA once the buffer is full. `dampening=beta` scales the new gradient by
+# PyTorch's momentum moves $1/(1-\beta) = 5$ times further than the note's EMA at
+# every step, from the first on (asserted). `dampening=beta` scales the new gradient by
 # $(1-\beta)$ like the EMA, but its buffer starts at $g_1$ instead of 0, so it moves
 # a full `lr` from the first step (the EMA's start is biased towards 0, like Adam's
 # moments before bias correction in section 6).
@@ -398,7 +400,8 @@ print(f"note's Adagrad == torch.optim.Adagrad at {NUM_CHECK_STEPS} steps: True\n
 # The fixed snippet is PyTorch's Adagrad with its defaults. The effective rate is one
 # number per element, as the note says of Adagrad, RMSprop and Adam (逐参数适应学习率,
 # per-parameter adaptive rates), and it never grows: the monotone rate that the note
-# calls Adagrad's weakness (单调的学习率).
+# calls Adagrad's weakness (单调的学习率). That holds by construction, since `cache`
+# only ever adds squares; the assert confirms the code, it discovers nothing.
 #
 # PyTorch adds a learning-rate decay $\eta$, weight decay and a starting value $\tau$
 # for the accumulator:
@@ -509,9 +512,11 @@ for g in (1.0, 1e-4, 1e-6):
 # > **Erratum (勘误)** — the note wrote RMSprop as $W=W−α\frac{dW}{\sqrt{s_{dW}+ε}}$
 # > with ${dW}^2$ defined as a sum of squares. PyTorch (and Adam, and the note's own
 # > Adam line) put $\epsilon$ outside the root, $\frac{g}{\sqrt{v}+\epsilon}$, which
-# > changes the step by orders of magnitude once $\sqrt{v}$ nears $\sqrt\epsilon$
-# > (cell above: 0.0100 lr vs 9.0909 lr at $g=10^{-6}$); and $g^2$ is element-wise,
-# > one running average per parameter element (the `square_avg` shapes above).
+# > changes the step by orders of magnitude once $\sqrt{v}$ falls well below
+# > $\sqrt\epsilon$ (cell above: 0.0100 lr vs 9.0909 lr at $g=10^{-6}$); and $g^2$ is
+# > element-wise, one running average per parameter element (the `square_avg` shapes
+# > above). Its line (2), $s_{dW}=βs_{dw}+(1−β){dW}^2$, also has a stray lower-case
+# > $s_{dw}$ for $s_{dW}$.
 #
 # The note's snippet passes `alpha=0.9`; PyTorch's default is `alpha=0.99`. An EMA
 # with constant $\alpha$ gives weight $\alpha^k(1-\alpha)$ to
@@ -577,24 +582,32 @@ check_rule("AdamW (default weight_decay)", torch.optim.AdamW, adamw_step, lr=LR)
 # %% [markdown]
 # All three match, and `adamw_step`'s default `weight_decay=1e-2` is the one
 # `torch.optim.AdamW` uses. The state is what the note's line (1) initialises: one
-# $m$ and one $v$ per parameter tensor, created at the first step as zeros (plus a
-# step counter for the bias correction):
+# $m$ and one $v$ per parameter tensor (plus a step counter for the bias correction).
+# `torch.optim.Adam` creates them at the first step, as zeros: the state is empty
+# before it, and after it $m = (1-\beta_1)g$ and $v = (1-\beta_2)g^2$, which is what
+# one EMA step from zero gives:
 
 # %%
 optimizer = torch.optim.Adam([p.clone().requires_grad_() for p in params0], lr=LR)
+print(f"state before the first step: {dict(optimizer.state)}")
 loss_of(optimizer.param_groups[0]["params"]).backward()
 optimizer.step()
+beta1, beta2 = optimizer.defaults["betas"]
 for p in optimizer.param_groups[0]["params"]:
     state = optimizer.state[p]
+    torch.testing.assert_close(state["exp_avg"], (1 - beta1) * p.grad)
+    torch.testing.assert_close(state["exp_avg_sq"], (1 - beta2) * p.grad**2)
     print({k: tuple(v.shape) for k, v in state.items()},
           f"| step {int(state['step'])}")
+print("after it: exp_avg == (1 - beta1) g, exp_avg_sq == (1 - beta2) g**2: True")
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote $s_{dW}=s_{dW}=v_{dW}=v_{dW}=0$; it means
 # > $s_{dW}=s_{db}=v_{dW}=v_{db}=0$, i.e. both moments of both parameters start at
 # > zero (cell above: `exp_avg` and `exp_avg_sq` per tensor). Its formulas (2)-(5)
 # > also use one $\beta$ for both moments, while Adam has two, $\beta_1$ for $v$ and
-# > $\beta_2$ for $s$, as the note's own `betas=(0.9, 0.99)` shows.
+# > $\beta_2$ for $s$, as the note's own `betas=(0.9, 0.99)` shows; and lines (2) and
+# > (4) have stray lower-case $v_{dw}$, $s_{dw}$ for $v_{dW}$, $s_{dW}$.
 #
 # ### 6.2 Without bias correction
 #
@@ -764,11 +777,12 @@ def adam_decoupled(params, **hyper):
 check_rule("Adam(decoupled_weight_decay=True)", adam_decoupled, adamw_step, lr=LR,
            weight_decay=WEIGHT_DECAY)
 print(f"{num_checked} configurations match torch.optim at each of "
-      f"{NUM_CHECK_STEPS} steps")
+      f"{NUM_CHECK_STEPS} steps, |diff| <= {ATOL:.0e}")
 
 # %% [markdown]
-# That makes 14 configurations of six optimizers, each equal to `torch.optim` at
-# every step to `ATOL` $=10^{-12}$.
+# That makes the `num_checked` configurations printed above, covering the rules of
+# all six entries of `OPTIMIZERS` (SGD, momentum, Adagrad, RMSprop, Adam, AdamW), each
+# equal to `torch.optim` at every step to `ATOL`.
 #
 # ## 7. 轨迹 · Paths on the Rosenbrock function
 #
@@ -904,10 +918,10 @@ print("momentum and Adam end below SGD, Adagrad and RMSprop: True\n"
 
 # %% [markdown]
 # The ranking at the last step matches the paths: momentum and Adam end closest to
-# $f=0$, plain SGD and Adagrad furthest, RMSprop in between (asserted). Each spike of
-# the curves is a step that jumped across the valley wall: momentum's and Adam's come
-# in the first steps, RMSprop's in the second half of the run (printed steps,
-# asserted).
+# $f=0$, plain SGD and Adagrad furthest, RMSprop in between (asserted). The largest
+# spike of each curve is a step that jumped across the valley wall: momentum's and
+# Adam's come in the first steps, RMSprop's in the second half of the run (printed
+# steps, asserted).
 #
 # The note says RMSprop reduces the oscillation and speeds up convergence (compared
 # with Adagrad, which it follows). Here it does end below Adagrad (asserted), but its
@@ -918,8 +932,8 @@ print("momentum and Adam end below SGD, Adagrad and RMSprop: True\n"
 #
 # The same six optimizers train the small MLP on the 8×8 digits for `NUM_EPOCHS`
 # epochs, each from the same initial weights and batch order, each with a learning
-# rate typical for it (momentum uses SGD's `lr`, so by section 3 it takes ten times
-# larger steps).
+# rate typical for it (momentum uses SGD's `lr`, so by section 3 its steps are up to
+# $1/(1-\mu)$ times larger, with $\mu$ = `MOMENTUM`).
 
 # %%
 def make_mlp():
@@ -934,7 +948,7 @@ print(f"images {tuple(images.shape)} | labels {tuple(labels.shape)} | "
       f"logits {tuple(make_mlp()(images).shape)}")
 
 # %%
-def train_digits(name, lr):
+def train_digits(name, lr, num_epochs=NUM_EPOCHS):
     """Train a fresh MLP (same seed, same batches) with optimizer `name` at `lr`."""
     cls, extra = optimizer_kinds[name]
     generator = set_seed(SEED)
@@ -942,7 +956,7 @@ def train_digits(name, lr):
                                                generator=generator)
     model = make_mlp().to(device)
     optimizer = cls(model.parameters(), lr=lr, **extra)
-    return fit(model, train_loader, test_loader, loss_fn, optimizer, NUM_EPOCHS,
+    return fit(model, train_loader, test_loader, loss_fn, optimizer, num_epochs,
                device)
 
 
@@ -977,9 +991,9 @@ plt.show()
 
 # %% [markdown]
 # Plain SGD is clearly the slowest; momentum, Adam and AdamW end lowest, Adagrad
-# and RMSprop in between, and all but plain SGD end above 90 % test accuracy on this
-# easy task (the `assert`s above check each of these; the digits after `≈` are the
-# machine's).
+# and RMSprop in between. On this easy task all six end above 85 % test accuracy and
+# all but SGD above 90 %; SGD, the slowest, is only held to 85 % (the `assert`s above
+# check each of these; the digits after `≈` are the machine's).
 # Adam and AdamW are nearly the same curve (within 5 % at every epoch, asserted):
 # AdamW's decay, at PyTorch's default `weight_decay`, shrinks each weight by the
 # factor $1-\gamma\lambda$ per step, which over the whole run adds up to little:
@@ -997,45 +1011,53 @@ print(f"AdamW, weight_decay {adamw_decay:g}: {num_steps} steps shrink a weight "
 # The note's section is called "choosing an optimizer" but never says how to choose.
 # Section 8 gave each optimizer a rate that suits it; the question in practice is how
 # forgiving each one is when the rate is not tuned. We train the digits with Adam and
-# with SGD + momentum at every rate of `SWEEP_LRS` (a decade apart), reusing the runs
-# of section 8 where the rate is the same:
+# with SGD + momentum at every rate of `SWEEP_LRS` (a decade apart) for
+# `SWEEP_EPOCHS` epochs, fewer than section 8's to keep the sweep cheap. Where the
+# rate is the one of section 8 we reuse that run, read at the same epoch (same seed,
+# same batches, so its first `SWEEP_EPOCHS` epochs are the same run):
 
 # %%
 adam_default_lr = torch.optim.Adam([torch.zeros(1)]).defaults["lr"]
 sweep = {name: {lr: histories[name] if lr == TRAIN_LRS[name] else
-                train_digits(name, lr) for lr in SWEEP_LRS}
+                train_digits(name, lr, SWEEP_EPOCHS) for lr in SWEEP_LRS}
          for name in ("Adam", "momentum")}
+last = SWEEP_EPOCHS - 1  # index of the epoch compared
 for name, runs in sweep.items():
     for lr, h in runs.items():
-        print(f"{name:<9} lr {lr:<6g} | loss ≈{h['train_loss'][-1]:.4f} | "
-              f"acc ≈{h['test_acc'][-1]:.2%}")
-acc = {name: [h["test_acc"][-1] for h in runs.values()]
+        print(f"{name:<9} lr {lr:<6g} | epoch {SWEEP_EPOCHS:>3d} | "
+              f"loss ≈{h['train_loss'][last]:.4f} | acc ≈{h['test_acc'][last]:.2%}")
+acc = {name: [h["test_acc"][last] for h in runs.values()]
        for name, runs in sweep.items()}
-adam_loss = [h["train_loss"][-1] for h in sweep["Adam"].values()]
+sweep_loss = {name: [h["train_loss"][last] for h in runs.values()]
+              for name, runs in sweep.items()}
 assert adam_default_lr in SWEEP_LRS
-assert min(acc["Adam"]) > 0.88 and acc["momentum"][0] < 0.7
+assert min(acc["Adam"]) > 0.80 and acc["momentum"][0] < 0.5
 assert abs(max(acc["momentum"]) - max(acc["Adam"])) < 0.03
-assert np.argmin(adam_loss) > SWEEP_LRS.index(adam_default_lr)
+assert np.argmin(sweep_loss["Adam"]) > SWEEP_LRS.index(adam_default_lr)
+assert np.argmin(sweep_loss["momentum"]) == len(SWEEP_LRS) - 1
 print(f"PyTorch's Adam default lr: {adam_default_lr:g}\n"
-      "Adam above 88 % test accuracy at every rate: True\n"
-      "momentum below 70 % at the smallest rate: True\n"
+      "Adam above 80 % test accuracy at every rate: True\n"
+      "momentum below 50 % at the smallest rate: True\n"
       "best momentum within 3 points of best Adam: True\n"
-      "Adam's lowest loss at a rate above its default: True")
+      "Adam's lowest loss at a rate above its default: True\n"
+      f"momentum's lowest loss at the sweep's largest rate, {SWEEP_LRS[-1]:g} "
+      f"({SWEEP_LRS[-1] / adam_default_lr:g} x Adam's default): True")
 
 # %% [markdown]
-# Adam trains well at every rate of the sweep, its default included, because it
-# divides each step by the gradient's own running size: the rate sets the step length
-# more or less directly. SGD + momentum barely learns at the smallest rate; at its best
-# one it matches Adam's best. That, and only that, is what this notebook shows about
-# choosing:
+# Adam trains well at every rate of the sweep, its default included (above 80 % test
+# accuracy, asserted), because it divides each step by the gradient's own running
+# size: the rate sets the step length more or less directly. SGD + momentum barely
+# learns at the smallest rate; at its best one it matches Adam's best. That, and only
+# that, is what this notebook shows about choosing:
 #
 # - **Start with Adam**, or AdamW when you want weight decay (section 6.3), at the
 #   default `lr` printed above; it is the forgiving choice. Then try a factor of 10
 #   up and down: here a larger rate trains faster (asserted).
-# - **SGD with momentum** does as well once its `lr` is tuned (here it needs a larger
-#   rate than Adam), and PyTorch's momentum multiplies the effective rate by
-#   $1/(1-\mu)$ (section 3), so a rate tuned without momentum is too large with it
-#   (Rosenbrock, section 7).
+# - **SGD with momentum** does as well once its `lr` is tuned (here its lowest loss
+#   came at the sweep's largest rate, far above Adam's default; asserted), and
+#   PyTorch's momentum multiplies the effective rate by $1/(1-\mu)$ (section 3), so a
+#   rate at which plain SGD is stable can diverge with momentum (Rosenbrock, the
+#   grid's largest `lr`, section 7).
 # - Adagrad and RMSprop ended behind momentum and Adam on both problems (sections 7
 #   and 8).
 #
@@ -1127,25 +1149,30 @@ print("next step after load_state_dict == next step of the original: True\n"
 # %%
 model = make_mlp()
 loss_fn(model(images), labels).backward()
-norm_before = torch.linalg.vector_norm(torch.stack([p.grad.norm()
-                                                    for p in model.parameters()]))
+grads_before = [p.grad.clone() for p in model.parameters()]
+norm_before = torch.linalg.vector_norm(torch.stack([g.norm() for g in grads_before]))
 returned = torch.nn.utils.clip_grad_norm_(model.parameters(), MAX_NORM)
 norm_after = torch.linalg.vector_norm(torch.stack([p.grad.norm()
                                                    for p in model.parameters()]))
 torch.testing.assert_close(returned, norm_before)
 assert norm_before > MAX_NORM and norm_after <= MAX_NORM * (1 + 1e-6)  # float32
+for p, g in zip(model.parameters(), grads_before, strict=True):
+    torch.testing.assert_close(p.grad, g * (norm_after / norm_before))
 print(f"norm before ≈{norm_before:.4f} | MAX_NORM {MAX_NORM} | "
       f"after ≈{norm_after:.4f}")
 print("returned value == norm before clipping: True\n"
-      "norm after <= MAX_NORM (to float32 rounding): True")
+      "norm after <= MAX_NORM (to float32 rounding): True\n"
+      "every gradient scaled by the same factor (direction unchanged): True")
 
 # %% [markdown]
 # The returned total is worth logging: a norm that keeps hitting `max_norm` says that
 # the rate is too high or the loss has spikes. Clipping only rescales, so the
-# direction of the update is unchanged.
+# direction of the gradient is unchanged (asserted), and so is plain SGD's update;
+# with momentum or Adam the update also mixes in the optimizer's state, so its
+# direction can change.
 #
 # ## Summary
-# - Six update rules (SGD with weight decay, momentum, dampening and Nesterov;
+# - Six update rules (SGD with weight decay; momentum with dampening and Nesterov;
 #   Adagrad with `lr_decay` and an initial accumulator; RMSprop, centered and with
 #   momentum; Adam; AdamW) written from PyTorch's algorithms match `torch.optim` to
 #   `ATOL` at each of `NUM_CHECK_STEPS` steps, in every configuration checked, and the
@@ -1168,8 +1195,8 @@ print("returned value == norm before clipping: True\n"
 #   clipping.
 #
 # ## Exercises
-# 1. Add `amsgrad=True` to `adam_step` ($\hat v$ uses the running maximum of $v_t$)
-#    and check it against `torch.optim.Adam(amsgrad=True)`.
+# 1. Write `amsgrad_step`, Adam's rule with an `amsgrad` flag ($\hat v$ uses the
+#    running maximum of $v_t$), and check it against `torch.optim.Adam(amsgrad=True)`.
 # 2. Implement `maximize=True` for `sgd_step` and check it.
 # 3. Momentum diverges on Rosenbrock at the largest rate of `PATH_LR_GRID`. Rerun it
 #    there with `dampening=MOMENTUM` (section 3.2): does it stay finite, and does it
@@ -1237,13 +1264,19 @@ f_sgd = grid_f["SGD"][-1]
 print(f"lr {top_lr:g}: momentum {grid_f['momentum'][-1]} | dampened momentum "
       f"f {f_damped:.1e} | plain SGD f {f_sgd:.1e}")
 assert math.isfinite(f_damped) and f_damped < f_sgd
-print("dampened momentum finite and below plain SGD: True")
+(f_sgd_2,) = rosenbrock_grid([2 * top_lr])
+(f_damped_2,) = rosenbrock_grid([2 * top_lr], momentum=MOMENTUM, dampening=MOMENTUM)
+print(f"lr {2 * top_lr:g}: plain SGD {f_sgd_2} | dampened momentum f {f_damped_2:.1e}")
+assert not math.isfinite(f_sgd_2) and math.isfinite(f_damped_2)
+print("dampened momentum finite and below plain SGD: True\n"
+      "at twice that rate SGD diverges, dampened momentum does not: True")
 
 # %% [markdown]
 # With `dampening=MOMENTUM` each gradient enters the buffer scaled by $1-\mu$, so under
-# a steady gradient the step is `lr`·g, as for SGD (section 3.2), not
-# $1/(1-\mu)$ times larger: it is as stable as SGD and keeps the averaging that damps
-# the zig-zag across the valley.
+# a steady gradient the step is `lr`·g, as for SGD (section 3.2), not $1/(1-\mu)$
+# times larger. Where the gradient flips sign from step to step, across the valley,
+# the buffer averages the flips away, so the zig-zag is damped: dampened momentum
+# survives rates at which plain SGD itself diverges (second line above).
 #
 # ### Exercise 4
 
