@@ -25,8 +25,9 @@
 
 # %% [markdown]
 # **What you will learn**
-# - Implement the gradient-descent update by hand (zero the grads, backward, update
-#   under `torch.no_grad()`) and verify it equals `torch.optim.SGD`.
+# - Implement the gradient-descent update by hand (clear the grads, backward, update
+#   under `torch.no_grad()`), see that `zero_grad()` now sets the grads to `None`, and
+#   verify the update equals `torch.optim.SGD`.
 # - Compare plain gradient descent with SGD with momentum from the same initial weights,
 #   and plot both loss curves.
 # - Save a `state_dict`, load it into a fresh model, and verify that buffers such as
@@ -153,8 +154,9 @@ assert next(init_model.parameters()).device.type == X.device.type == device.type
 print(f"parameters: {num_params:,}")
 
 # %% [markdown]
-# 101,110 parameters and only 64 × 10 targets: the network can fit this noise exactly,
-# so the loss below measures optimisation, not learning anything that generalises.
+# Far more parameters (printed above) than the `BATCH_SIZE × DIM_OUTPUT` targets: the
+# network can fit this noise exactly, so the loss below measures optimisation, not
+# learning anything that generalises.
 #
 # ## 2. 不使用Optimizer · Training by hand
 #
@@ -181,14 +183,15 @@ except RuntimeError as err:
 
 # %% [markdown]
 # Inside `with torch.no_grad():` autograd records nothing, so the same line is allowed.
-# The gradients were already computed by `backward()`; `no_grad` does not stop or
-# pause them, it only keeps the update out of the graph.
+# The gradients were already computed by `backward()`; `no_grad` only keeps the update
+# out of the graph.
 #
-# > **Erratum (勘误)** — the note wrote "参数优化前使用no_grad暂停梯度更新" and
-# > "参数更新前停止梯度传播" (no_grad pauses the gradient update / stops gradient
-# > propagation). `torch.no_grad()` stops autograd from *recording* operations; the
-# > update of a parameter must happen inside it because an in-place change of a leaf
-# > that requires grad is refused otherwise (`RuntimeError` above).
+# The note's two phrases for this, "参数优化前使用no_grad暂停梯度更新" and
+# "参数更新前停止梯度传播" (use `no_grad` before the update to pause gradient tracking;
+# stop gradient propagation before the update), are the usual shorthand and, read that
+# way, right: operations inside the block are not recorded, so no gradient will ever
+# flow through them. The cell above adds the reason the update *must* be inside:
+# otherwise the in-place change is refused.
 #
 # ### 2.2 Two more slips in the loop
 #
@@ -206,7 +209,7 @@ print(f"loss.item   is a {type(loss.item).__name__}, not a number")
 print(f"loss.item() = {loss.item():.1f}")
 
 # %% [markdown]
-# The fixed loop, as a function so that section 2.3 can run it again. `zero_grad()`
+# The fixed loop, as a function so that section 2.4 can run it again. `zero_grad()`
 # comes before `backward()` because gradients accumulate.
 #
 # The log prints each loss after `≈`. Such a number comes out of hundreds of float
@@ -249,7 +252,46 @@ hand_losses = train_by_hand(hand_model, NUM_EPOCHS, log_every=LOG_EVERY)
 # The loss falls from several hundred to nearly zero in `NUM_EPOCHS` full-batch steps
 # (section 3 asserts that it ends below a thousandth of where it started).
 #
-# ### 2.3 The hand update is `torch.optim.SGD`
+# ### 2.3 `zero_grad()` sets the gradients to `None`
+#
+# The note says to zero (清零) the gradients before `backward()`. Since PyTorch 2.0,
+# `model.zero_grad()` and `optimizer.zero_grad()` default to `set_to_none=True`: they
+# do not fill `.grad` with zeros, they delete it. For the note's loops that changes
+# nothing, but code that reads or adds to `.grad` right after `zero_grad()` breaks:
+
+# %%
+model = copy.deepcopy(init_model)
+weight = model[0].weight
+loss_fn(model(X), y).backward()
+model.zero_grad()  # set_to_none=True by default
+print("after zero_grad(): weight.grad is None:", weight.grad is None)
+try:
+    weight.grad += 1.0
+except TypeError as err:
+    print(f"weight.grad += 1.0 -> {type(err).__name__}: {err}")
+loss_fn(model(X), y).backward()
+grad_from_none = weight.grad.clone()
+model.zero_grad(set_to_none=False)
+print("after zero_grad(set_to_none=False): all zeros:", bool((weight.grad == 0).all()))
+loss_fn(model(X), y).backward()
+assert torch.equal(weight.grad, grad_from_none)
+print("backward() into None or into zeros gives the same gradient: True")
+torch.optim.SGD(model.parameters(), lr=LR).zero_grad()  # the note's 1.3 way
+print("optimizer.zero_grad() cleared every model parameter:",
+      all(p.grad is None for p in model.parameters()))
+
+# %% [markdown]
+# `backward()` creates `.grad` where it is `None` and adds into it where it exists, so
+# both ways the next gradient is the same (the `assert`). `None` saves memory and
+# leaves `.grad` at `None` for a parameter that then gets no gradient, which
+# `torch.optim` optimizers skip, while a zero gradient would still get a step. The
+# note's "清零" is therefore still right for its loops; only code that touches `.grad`
+# between `zero_grad()` and `backward()` needs `set_to_none=False` (or a `None` check).
+# The note's 1.3 clears the *optimizer's* gradients (清零optimizer梯度): an optimizer
+# has none of its own, its `zero_grad()` clears the parameters it was given, here all
+# of the model's (last line above).
+#
+# ### 2.4 The hand update is `torch.optim.SGD`
 #
 # `torch.optim.SGD` without momentum applies exactly $\theta \leftarrow \theta - \eta
 # \nabla_\theta L$. We take `CHECK_STEPS` steps each way from the same weights and
@@ -318,10 +360,10 @@ print(f"first loss of 1.3 on a copy of init_model: {momentum_losses[0]:.1f}")
 assert continued_start < momentum_losses[0] / 1000  # 1.2's model starts near zero
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note's 1.3 reuses the `model` that its 1.2 loop trained,
-# > so the optimizer starts from a loss near 0 and the two methods cannot be compared;
-# > the cell above prints both starting losses. Here both runs start from
-# > `copy.deepcopy(init_model)`.
+# The note's 1.2 and 1.3 are two alternative ways to train the model of 1.1, not
+# steps of one script, so this is no mistake of the note; but to *compare* them, as
+# we do next, both runs must start from the same weights. Here both start from
+# `copy.deepcopy(init_model)`.
 #
 # Both curves on a log scale:
 
@@ -352,40 +394,83 @@ print("momentum needs less than half the epochs: True")
 
 # %% [markdown]
 # Momentum gets there in well under half the epochs plain gradient descent needs (the
-# `assert` above); its curve then flattens where float32 rounding stops further
-# progress.
+# `assert` above). The last losses show the gap the plot shows at the end:
+
+# %%
+print(f"final loss | by hand ≈{hand_losses[-1]:.3e} | "
+      f"momentum ≈{momentum_losses[-1]:.3e}")
+assert momentum_losses[-1] < hand_losses[-1] / 1e4, "momentum did not end 1e4x lower"
+print("momentum ends more than 10,000 times lower: True")
+assert hand_losses[-1] < hand_losses[-LOG_EVERY] / 3, "plain descent had stopped"
+print(f"by hand, the last {LOG_EVERY} epochs still gained a factor > 3: True")
+last = momentum_losses[-LOG_EVERY:]
+assert min(last) > last[-1] / 10, "momentum was still making progress at the end"
+print(f"momentum, the last {LOG_EVERY} epochs gained less than a factor 10: True")
+
+# %% [markdown]
+# Plain gradient descent is still descending when `NUM_EPOCHS` runs out; momentum
+# ended more than four orders of magnitude lower and has stopped improving (the
+# `assert`s). What stops it is float32: the same weights, cast to float64 and trained
+# `LOG_EVERY` more epochs, keep going down.
+
+# %%
+model64 = copy.deepcopy(model).double()  # the momentum run's final weights
+optimizer64 = torch.optim.SGD(model64.parameters(), lr=LR, momentum=MOMENTUM)
+X64, y64 = X.double(), y.double()
+losses64 = []
+for _ in range(LOG_EVERY):
+    loss = loss_fn(model64(X64), y64)
+    optimizer64.zero_grad()
+    loss.backward()
+    optimizer64.step()
+    losses64.append(loss.item())
+print(f"float64 | first loss ≈{losses64[0]:.3e} | after {LOG_EVERY} epochs "
+      f"≈{losses64[-1]:.3e}")
+assert losses64[-1] < momentum_losses[-1] / 10, "float64 did not go lower"
+print("float64 goes more than 10 times below the float32 floor: True")
+
+# %% [markdown]
+# So the flat end of the momentum curve is the float32 floor, not a minimum of the loss.
 #
 # ## 4. 保存、加载模型 · Saving and loading
 #
 # ### 4.1 What a `state_dict` holds
 #
 # A `state_dict` maps names to tensors. The note says only layers with trainable
-# parameters appear in it. A layer with *buffers*, such as BatchNorm's running
-# statistics, says otherwise; so does a frozen parameter:
+# parameters appear in it. Here are two layers with no trainable parameter at all: a
+# frozen `Linear`, and a `BatchNorm1d(affine=False)` that has only *buffers* (its
+# running statistics):
 
 # %%
-bn_model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).to(device)
-bn_model[0].weight.requires_grad_(False)  # frozen, but still state
+bn_model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, affine=False)).to(device)
+bn_model[0].requires_grad_(False)  # frozen: weight and bias no longer train
 params = dict(bn_model.named_parameters())
 for name, tensor in bn_model.state_dict().items():
     kind = "parameter" if name in params else "buffer"
     trainable = name in params and params[name].requires_grad
     print(f"{name:<22} {kind:<9} trainable={trainable!s:<5} {tuple(tensor.shape)}")
-assert {"1.running_mean", "1.running_var"} <= set(bn_model.state_dict())
+assert not any(p.requires_grad for p in bn_model.parameters())
+assert {"0.weight", "0.bias", "1.running_mean", "1.running_var"} <= set(
+    bn_model.state_dict())
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote "只有那些参数可以训练的layer才会被保存到模型的
 # > state_dict中" (only layers with trainable parameters are saved in the `state_dict`).
-# > It holds every parameter, trainable or frozen, and every persistent buffer:
-# > `BatchNorm1d` contributes `running_mean`, `running_var` and `num_batches_tracked`
-# > (cell above). Forgetting the buffers would change the model's output in eval mode.
+# > It holds every parameter, trainable or frozen, and every persistent buffer: above,
+# > neither layer has a trainable parameter and both are saved, `BatchNorm1d` with
+# > `running_mean`, `running_var` and `num_batches_tracked`. Forgetting the buffers
+# > would change the model's output in eval mode (exercise 4).
 #
-# The note also calls the `state_dict` something PyTorch "generates automatically" once
-# the model exists. It is built on each call, and its tensors share memory with the
-# live parameters:
+# The note also says the `state_dict` is generated automatically (自动生成) once the
+# model or optimizer is defined. That is true, and worth making precise: it is not a
+# stored snapshot. Each call builds a new dictionary whose tensors share memory with
+# the live parameters:
 
 # %%
 state = hand_model.state_dict()
+print("a new dictionary on each call:", hand_model.state_dict() is not state)
+print("its tensors share the parameters' memory:",
+      state["0.bias"].data_ptr() == hand_model[0].bias.data_ptr())
 snapshot = copy.deepcopy(state)
 with torch.no_grad():
     hand_model[0].bias += 1.0  # any later training step would do the same
@@ -396,14 +481,19 @@ print("deepcopy kept the old values:", torch.equal(snapshot["0.bias"] + 1.0,
 _ = hand_model.load_state_dict(snapshot)  # undo the change
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote "state_dict是在定义了model或optimizer之后pytorch
-# > 自动生成的" (generated automatically once the model is defined). `state_dict()`
-# > builds a new dictionary on each call whose tensors are the live parameters, so it
-# > changes when training continues (cell above); take `copy.deepcopy` (or save it) to
-# > keep a snapshot.
-#
-# The note prints `optimizer.state_dict()`. For SGD with momentum it holds the
-# hyperparameters and, per parameter, a momentum buffer of the parameter's shape:
+# So a `state_dict` taken early changes as training continues; take `copy.deepcopy`
+# (or save it) to keep a snapshot. An optimizer's `state_dict` exists as soon as the
+# optimizer does, but its per-parameter state is filled by the first `step()`:
+
+# %%
+fresh_optimizer = torch.optim.SGD(hand_model.parameters(), lr=LR, momentum=MOMENTUM)
+print("before the first step():", fresh_optimizer.state_dict()["state"])
+del fresh_optimizer
+
+# %% [markdown]
+# The note prints `optimizer.state_dict()`, which dumps every tensor in full; we print
+# its structure. After training, SGD with momentum holds the hyperparameters and, per
+# parameter, a momentum buffer of the parameter's shape:
 
 # %%
 opt_state = optimizer.state_dict()
@@ -541,7 +631,8 @@ assert resumed_losses == momentum_losses  # exact, every epoch
 print(f"resumed run == uninterrupted run for all {NUM_EPOCHS} epochs: True")
 
 # %% [markdown]
-# Every one of the 500 losses equals the uninterrupted run of section 3 exactly. Drop
+# Every one of the `NUM_EPOCHS` losses equals the uninterrupted run of section 3
+# exactly. Drop
 # the optimizer's state and the run no longer matches, because the momentum restarts
 # from zero:
 
@@ -550,7 +641,7 @@ model = MLP(DIM_INPUT, DIM_HIDDEN, DIM_OUTPUT).to(device)
 model.load_state_dict(checkpoint["model"])
 optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 fresh_momentum = train_full_batch(model, optimizer, AFTER_RESUME)
-for offset in range(0, AFTER_RESUME, AFTER_RESUME // 3):
+for offset in [*range(0, AFTER_RESUME - 1, AFTER_RESUME // 3), AFTER_RESUME - 1]:
     epoch = RESUME_EPOCH + offset
     print(f"epoch {epoch:>3d} | loss ≈{momentum_losses[epoch]:.4f} with optimizer "
           f"state | ≈{fresh_momentum[offset]:.4f} without")
@@ -559,37 +650,50 @@ assert fresh_momentum[0] == with_state[0]
 assert all(a != b for a, b in zip(fresh_momentum[1:], with_state[1:], strict=True)), (
     "the runs did not part ways: without momentum the optimizer has no state to lose")
 print("same first loss, a different loss at every epoch after it: True")
+assert fresh_momentum[-1] < with_state[-1], "restarting the momentum did not help"
+print(f"after {AFTER_RESUME} epochs the run without state is lower: True")
 
 # %% [markdown]
 # The first loss is the same (same weights). From the next step on the runs part
 # ways (the `assert`s check both): restarted from zero, the momentum sends the
 # weights along another path, so the run is no longer the one that was checkpointed.
+# Note the direction: here the run *without* the optimizer's state is lower after
+# `AFTER_RESUME` epochs (the last `assert`; it held for every seed we tried). Throwing
+# away the velocity built up over the first `RESUME_EPOCH` epochs happens to help at
+# this point. That is no argument for dropping the state: a checkpoint is there to
+# continue the run you had, exactly, and only the full checkpoint does that.
 #
 # ## Summary
-# - The hand-written update $\theta \leftarrow \theta - \eta\nabla_\theta L$ (zero the
+# - The hand-written update $\theta \leftarrow \theta - \eta\nabla_\theta L$ (clear the
 #   grads, `backward()`, update under `torch.no_grad()`) equals `torch.optim.SGD`
-#   without momentum, checked with `assert_close`.
-# - From the same initial weights, momentum 0.9 drives the loss down several times
-#   faster than plain gradient descent (log-scale plot).
-# - A `state_dict` holds parameters *and* buffers (BatchNorm's running statistics);
-#   loaded into a freshly built `MLP`, it gives bit-identical outputs.
+#   without momentum, checked with `assert_close`; `zero_grad()` clears by setting
+#   `.grad` to `None`, which gives the same next gradient as zeros.
+# - From the same initial weights, momentum 0.9 reaches `TARGET_LOSS` in under half the
+#   epochs and ends more than 10,000 times lower, at the float32 floor (log-scale plot
+#   and `assert`s).
+# - A `state_dict` holds every parameter, frozen or not, *and* the buffers (BatchNorm's
+#   running statistics); it is rebuilt on each call from the live tensors, and loaded
+#   into a freshly built `MLP` it gives bit-identical outputs.
 # - `torch.load` refuses a pickled whole model under the `weights_only=True` default,
 #   because `weights_only=False` runs whatever code the file names.
 # - A checkpoint of model, optimizer and epoch resumes training exactly; without the
-#   optimizer's state it does not.
+#   optimizer's state the run goes another way (here, for a while, even a lower one).
 #
 # ## Exercises
-# 1. Set `MOMENTUM = 0.0` in the parameters cell. Which `assert`s of sections 3 and
-#    4.4 now fail, and why? Which new `assert` holds for the two curves of section 3?
-# 2. Change `LR` to `1e-3`. What happens to each curve, and which `assert` fails?
-#    (`plot_losses` will tell you if a loss became infinite.)
-# 3. Use `nn.MSELoss()` (the default `reduction="mean"`) and find the `LR` that gives
-#    the same curves as `reduction="sum"` with `LR = 1e-4`.
+# 1. Set `MOMENTUM = 0.0` in the parameters cell. The notebook now stops at an
+#    `assert` of section 3: which one, and why? Which `assert`s of section 4.4 would
+#    fail as well, and what does the optimizer's `state_dict` hold now? What holds
+#    instead for the two curves of section 3?
+# 2. Multiply `LR` by 10 and run section 3 with `SEED` = 0, 5 and 13. Does momentum
+#    still win? (`plot_losses` refuses a curve that is not finite.)
+# 3. Use `nn.MSELoss()` (the default `reduction="mean"`). Which `LR` makes the weights
+#    follow the same path as `reduction="sum"` with `LR = 1e-4`, and how are the two
+#    loss curves then related?
 # 4. Add an `nn.BatchNorm1d(DIM_HIDDEN)` after the first layer of `MLP`, train it, and
 #    show that a `state_dict` without its buffers gives different outputs in eval mode.
 # 5. Write the momentum update $v \leftarrow \mu v + \nabla_\theta L$,
 #    $\theta \leftarrow \theta - \eta v$ by hand and check it against
-#    `torch.optim.SGD(momentum=MOMENTUM)` as in section 2.3.
+#    `torch.optim.SGD(momentum=MOMENTUM)` as in section 2.4.
 #
 # ## Further reading
 # - [Saving and loading models](https://pytorch.org/tutorials/beginner/saving_loading_models.html)
@@ -598,3 +702,129 @@ print("same first loss, a different loss at every epoch after it: True")
 # - [`torch.optim.SGD`](https://pytorch.org/docs/stable/generated/torch.optim.SGD.html)
 # - [Autograd mechanics: locally disabling gradient computation](https://pytorch.org/docs/stable/notes/autograd.html#locally-disabling-gradient-computation)
 # - [`nn.Module.state_dict`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.state_dict)
+#
+# ## Solutions
+#
+# Each cell works on its own names and copies of `init_model`, so the notebook's
+# globals stay as they were. The runs are short: a few epochs answer each question.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 1: with momentum 0, SGD is the hand update and keeps no state
+model1 = copy.deepcopy(init_model)
+optimizer1 = torch.optim.SGD(model1.parameters(), lr=LR, momentum=0.0)
+curve1 = train_full_batch(model1, optimizer1, RESUME_EPOCH)
+print("optimizer state after training:", optimizer1.state_dict()["state"])
+restarted1 = copy.deepcopy(model1)  # a checkpoint without the optimizer
+curve1 += train_full_batch(model1, optimizer1, NUM_EPOCHS - RESUME_EPOCH)
+optimizer1b = torch.optim.SGD(restarted1.parameters(), lr=LR, momentum=0.0)
+fresh1 = train_full_batch(restarted1, optimizer1b, AFTER_RESUME)
+torch.testing.assert_close(curve1, hand_losses, rtol=1e-2, atol=0.0)  # rounding only
+print("every epoch within 1% of the hand curve: True")
+reached1 = next((e for e, loss in enumerate(curve1) if loss < TARGET_LOSS), None)
+print("same curve as by hand, so the same epoch reaches TARGET_LOSS:",
+      reached1 == reached["by hand"])
+print("-> section 3's 'less than half the epochs' assert fails first")
+kept1 = curve1[RESUME_EPOCH:RESUME_EPOCH + AFTER_RESUME]
+print("resumed without the optimizer's state == with it:", fresh1 == kept1)
+print("-> 4.4's 'a different loss at every epoch' assert would fail too")
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 2: at 10 * LR it depends on the seed: plain descent wins by far (0),
+# falls behind momentum (5), or the momentum run diverges (13)
+def run_seed(seed: int, momentum: float, num_epochs: int) -> list[float]:
+    """Section 3's run for another SEED, at 10 * LR; the global RNG is left alone."""
+    with torch.random.fork_rng(devices=[]):
+        gen = torch.Generator().manual_seed(seed)
+        X_s = torch.randn(BATCH_SIZE, DIM_INPUT, generator=gen).to(device)
+        y_s = torch.randn(BATCH_SIZE, DIM_OUTPUT, generator=gen).to(device)
+        torch.manual_seed(seed)
+        model_s = MLP(DIM_INPUT, DIM_HIDDEN, DIM_OUTPUT).to(device)
+    opt = torch.optim.SGD(model_s.parameters(), lr=10 * LR, momentum=momentum)
+    curve = []
+    for _ in range(num_epochs):
+        loss = loss_fn(model_s(X_s), y_s)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        curve.append(loss.item())
+    return curve
+
+
+epochs2 = NUM_EPOCHS // 4  # enough to tell the three cases apart
+final = {}
+for seed in (0, 5, 13):
+    final[seed] = tuple(run_seed(seed, mu, epochs2)[-1] for mu in (0.0, MOMENTUM))
+    print(f"SEED {seed:>2} | loss after {epochs2} epochs: plain ≈{final[seed][0]:.3e}, "
+          f"momentum ≈{final[seed][1]:.3e}")
+assert final[0][0] < final[0][1] / 100, "SEED 0: plain descent did not win by far"
+assert final[5][1] < final[5][0], "SEED 5: momentum did not win"
+assert not torch.isfinite(torch.tensor(final[13][1])), "SEED 13: momentum stayed finite"
+print("SEED 0: plain wins | SEED 5: momentum wins | SEED 13: momentum diverges: True")
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 3: the mean divides the sum by y.numel(), so LR must grow by that factor
+scale3 = y.numel()  # BATCH_SIZE * DIM_OUTPUT
+mean_loss_fn = nn.MSELoss()  # reduction="mean"
+model3 = copy.deepcopy(init_model)
+optimizer3 = torch.optim.SGD(model3.parameters(), lr=LR * scale3)
+mean_curve3 = []
+for _ in range(RESUME_EPOCH):
+    loss = mean_loss_fn(model3(X), y)
+    optimizer3.zero_grad()
+    loss.backward()
+    optimizer3.step()
+    mean_curve3.append(loss.item())
+sum_model3 = copy.deepcopy(init_model)
+sum_curve3 = train_full_batch(
+    sum_model3, torch.optim.SGD(sum_model3.parameters(), lr=LR), RESUME_EPOCH)
+for p_mean, p_sum in zip(model3.parameters(), sum_model3.parameters(), strict=True):
+    torch.testing.assert_close(p_mean, p_sum)
+torch.testing.assert_close([v * scale3 for v in mean_curve3], sum_curve3, rtol=1e-4,
+                           atol=0.0)
+print(f"LR * {scale3}: same weights after {RESUME_EPOCH} epochs: True")
+print(f"same curve shape, every mean loss = sum loss / {scale3}: True")
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 4: without its buffers, a BatchNorm model loads but computes other outputs
+def mlp_bn() -> nn.Sequential:
+    """MLP with BatchNorm1d after the first layer."""
+    return nn.Sequential(
+        nn.Linear(DIM_INPUT, DIM_HIDDEN), nn.BatchNorm1d(DIM_HIDDEN), nn.ReLU(),
+        nn.Linear(DIM_HIDDEN, DIM_OUTPUT)).to(device)
+
+
+model4 = mlp_bn()
+train_full_batch(model4, torch.optim.SGD(model4.parameters(), lr=LR,
+                                         momentum=MOMENTUM), CHECK_STEPS)
+buffers4 = {name for name, _ in model4.named_buffers()}
+no_buffers = {k: v for k, v in model4.state_dict().items() if k not in buffers4}
+full4, partial4 = mlp_bn(), mlp_bn()
+full4.load_state_dict(model4.state_dict())
+print("missing keys:", partial4.load_state_dict(no_buffers, strict=False).missing_keys)
+for m in (model4, full4, partial4):
+    m.eval()
+with torch.no_grad():
+    same_full = torch.equal(full4(X), model4(X))
+    same_partial = torch.allclose(partial4(X), model4(X), atol=1e-3)
+print("eval outputs | full state_dict identical:", same_full,
+      "| without buffers close:", same_partial)
+assert same_full and not same_partial
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 5: v <- mu * v + grad, theta <- theta - lr * v matches SGD(momentum)
+by_hand5, by_sgd5 = copy.deepcopy(init_model), copy.deepcopy(init_model)
+velocity = [torch.zeros_like(p) for p in by_hand5.parameters()]
+for _ in range(CHECK_STEPS):
+    loss = loss_fn(by_hand5(X), y)
+    by_hand5.zero_grad()
+    loss.backward()
+    with torch.no_grad():
+        for param, v in zip(by_hand5.parameters(), velocity, strict=True):
+            v.mul_(MOMENTUM).add_(param.grad)
+            param -= LR * v
+optimizer5 = torch.optim.SGD(by_sgd5.parameters(), lr=LR, momentum=MOMENTUM)
+train_full_batch(by_sgd5, optimizer5, CHECK_STEPS)
+for (name, p_hand), p_sgd in zip(by_hand5.named_parameters(), by_sgd5.parameters(),
+                                 strict=True):
+    torch.testing.assert_close(p_hand, p_sgd, msg=name)
+print(f"after {CHECK_STEPS} steps the hand momentum matches torch.optim.SGD: True")
