@@ -109,17 +109,21 @@ MOMENTUM = 0.9
 check_params(
     globals(),
     SEED=Seed(), DEVICE=Device(), NUM_THREADS=Int(min=1), LR=Float(gt=0),
-    NUM_STEPS=Int(min=2), STEP_SIZE=Int(min=1), GAMMA=Float(gt=0, le=1),
+    NUM_STEPS=Int(min=2), STEP_SIZE=Int(min=1), GAMMA=Float(gt=0, lt=1),
     MILESTONES=Seq(Int(min=1), increasing=True), EXP_GAMMA=Float(gt=0, le=1),
     LAMBDA_PERIOD=Int(min=1), T_MAX=Int(min=1), ETA_MIN=Float(ge=0, lt="LR"),
     T_0=Int(min=1), T_MULT=Int(min=1), WARMUP_STEPS=Int(min=1, max="NUM_STEPS - 1"),
     WARMUP_START_FACTOR=Float(gt=0, le=1), PCT_START=Float(gt=0, lt=1),
     DIV_FACTOR=Float(gt=0), FINAL_DIV_FACTOR=Float(gt=0),
     PLATEAU_FACTOR=Float(gt=0, lt=1), PATIENCE=Int(min=0), THRESHOLD=Float(ge=0),
-    NUM_EPOCHS=Int(min="WARMUP_STEPS + 1"), BATCH_SIZE=Int(min=1),
+    LOG_EVERY=Int(min=2),
+    # section 10: StepLR has decayed and the warm-up is over before the last LOG_EVERY
+    NUM_EPOCHS=Int(
+        min="LOG_EVERY + (STEP_SIZE if STEP_SIZE > WARMUP_STEPS else WARMUP_STEPS)"),
+    BATCH_SIZE=Int(min=1),
     IMAGE_SIZE=Int(min=8), HIDDEN=Int(min=1), NUM_CLASSES=OneOf(10),
     TRAIN_LR=Float(gt=0),
-    COMPARE_LR=Float(gt=0), LOG_EVERY=Int(min=2, max="NUM_EPOCHS"),
+    COMPARE_LR=Float(gt=0),
     MOMENTUM=Float(ge=0, lt=1),
 )
 
@@ -214,8 +218,9 @@ except NameError as err:
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote `optimizer = optim.SGD(params =
-# > model.parameters(), lr=10)`, but `optim` is never imported (the note's imports
-# > are `import torch` and submodules under their own names), so the first line
+# > model.parameters(), lr=10)`, but `optim` is never imported (the note's imports,
+# > `import torch`, `import torch.nn as nn` and a few more, never bring in the name
+# > `optim`), so the first line
 # > stops with `NameError: name 'optim' is not defined` (cell above). Write
 # > `torch.optim.SGD`, or add `from torch import optim`.
 #
@@ -290,12 +295,15 @@ except NameError as err:
     print(f"{type(err).__name__}: {err}")
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote `for epoch:` (a `SyntaxError`: a `for` needs
-# > `in range(num_epochs)`) and `model = net.train(model, loss_function, optimizer,
-# > scheduler, num_epochs = 100)`; no `net` exists, and `nn.Module.train(mode)` only
-# > switches training mode, it never trains. The loop is yours to write: for each
-# > epoch, train (calling `optimizer.step()` per batch), then call `scheduler.step()`
-# > once; `helpers.fit` in section 10 does exactly that.
+# > **Erratum (勘误)** — the note wrote `for epoch:`, a `SyntaxError` (cell above): a
+# > `for` needs `in range(num_epochs)`.
+#
+# The other line, `model = net.train(model, loss_function, optimizer, scheduler,
+# num_epochs = 100)`, stands for your own training function; the note defines neither
+# it nor `loss_function`, so as written it stops with the `NameError` above. (It is
+# not `nn.Module.train(mode)`, which only switches training mode.) For each epoch,
+# train (calling `optimizer.step()` per batch), then call `scheduler.step()` once;
+# `helpers.fit` in section 10 does exactly that.
 #
 # The note's prose says "every `step_size` epochs, lr *= 0.9", and its snippet uses
 # `step_size=100` for a 100-epoch run. Tracing those numbers:
@@ -357,8 +365,10 @@ assert LR not in wrong_order
 # Two places hold the current rate: the optimizer's `param_groups[i]["lr"]`, which
 # the next `optimizer.step()` uses, and `scheduler.get_last_lr()`, a list with one
 # rate per group that the scheduler stores at each `step()`. They agree at every
-# step. `get_lr()` is another thing: the scheduler's internal formula for its *next*
-# update, and called from outside it warns and can return a different number.
+# step. `get_lr()` is another thing: the formula `step()` applies right after it
+# advances the step counter `last_epoch`. Called from outside, it applies that formula
+# once more at the same `last_epoch`, to the rate already in the optimizer; it warns,
+# and can return a different number.
 
 # %%
 optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=LR)
@@ -375,13 +385,16 @@ print(f"get_lr() warns: {caught[0].message}")
 just_decayed = NUM_STEPS % STEP_SIZE == 0  # StepLR cut the rate at the last step
 last = scheduler.get_last_lr()[0]
 assert math.isclose(internal[0], last * GAMMA if just_decayed else last)
+later = step_lr(NUM_STEPS + STEP_SIZE)  # the rate STEP_SIZE steps later
+assert math.isclose(internal[0], later) == just_decayed
 print(f"just decayed: {just_decayed} | get_lr() {internal[0]:.4g} | "
-      f"get_last_lr() {last:.4g}")
+      f"get_last_lr() {last:.4g} | rate at step {NUM_STEPS + STEP_SIZE}: {later:.4g}")
 
 # %% [markdown]
 # Log `get_last_lr()` (or `param_groups`), never `get_lr()`: right after a step on
-# which `StepLR` decayed, `get_lr()` applies `gamma` once more and gives a rate no
-# step will use (the `assert` checks which case the last line shows).
+# which `StepLR` decayed, `get_lr()` applies `gamma` a second time and returns the
+# rate the schedule reaches only `STEP_SIZE` steps later; between decays it returns
+# the current rate (the `assert`s check whichever case the last line shows).
 #
 # ## 4. 按需调整学习率 · MultiStepLR
 #
@@ -398,7 +411,10 @@ check_schedule("MultiStepLR", [multistep_lr(t) for t in steps],
                lambda opt: lr_scheduler.MultiStepLR(opt, MILESTONES, gamma=GAMMA))
 
 # %% [markdown]
-# The milestones need not be evenly spaced; evenly spaced ones are `StepLR`. The
+# The milestones need not be evenly spaced; evenly spaced ones are `StepLR`. So the
+# note's description, "按设定的间隔调整学习率" (adjust the rate at set intervals),
+# fits `StepLR` better: `MultiStepLR` changes it at the milestones you list, whatever
+# the gaps between them (the note's own `[30, 80, 120]` has gaps of 50 and 40). The
 # note's snippet runs as written once an optimizer exists; we trace its milestones
 # past the last one and print where the rate changes and by what factor:
 
@@ -474,7 +490,7 @@ check_schedule("ExponentialLR", [exponential_lr(t) for t in steps],
                lambda opt: lr_scheduler.ExponentialLR(opt, gamma=EXP_GAMMA))
 
 # %% [markdown]
-# The four step-like schedules so far, on one plot (log scale, so a constant factor is
+# The four decaying schedules so far, on one plot (log scale, so a constant factor is
 # a constant drop):
 
 # %%
@@ -555,7 +571,8 @@ print(f"rate 0 for the first {num_zero} steps: True | "
 # The factor is what the note's comment says, but as a schedule it is a ramp that
 # never stops: the rate is exactly 0 for the first `LAMBDA_PERIOD` steps (nothing
 # trains), then $\eta_0, 2\eta_0, \ldots$, growing past the base rate (cell above).
-# In PyTorch's example it is one group's factor, next to a decaying one.
+# In PyTorch's example it is one group's factor, next to a decaying one (the docs
+# also show it alone).
 #
 # ### 6.2 Decaying factors, and the schedulers they equal
 #
@@ -716,7 +733,9 @@ print(f"epochs = {epochs}, T_max = {(epochs // 9) + 1}: minima at {lows}, "
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote `optimizer = optim.SGD(model.parameters(),
 # > lr = config.lr, ...)`; as in 2.1.2, `optim` is never imported, so it stops with
-# > `NameError: name 'optim' is not defined` (cell above). Write `torch.optim.SGD`;
+# > `NameError: name 'optim' is not defined` (cell above). Write `torch.optim.SGD`.
+# > The next line uses `lr_scheduler`, which the note never imports either (as in
+# > 2.1.6; our setup cell does): add `from torch.optim import lr_scheduler`.
 # > `config.lr` and `epochs` are the reader's own settings and must be defined too.
 #
 # With the note's `T_max`, about a ninth of the run, the rate goes down and back up
@@ -983,6 +1002,9 @@ def make_one_cycle(optimizer, max_lr=LR, total=NUM_STEPS, **kwargs):
 
 
 check_schedule("OneCycleLR", [one_cycle_lr(t) for t in steps], make_one_cycle)
+other_lr = lr_trace(make_one_cycle, NUM_STEPS, lr=10 * LR)  # the optimizer's lr x 10
+assert other_lr == traces["OneCycleLR"]
+print(f"optimizer lr {10 * LR:.4g} instead of {LR:.4g}: the same rates: True")
 
 # %% [markdown]
 # Both match at every step. `OneCycleLR` also cycles the momentum inversely to the
@@ -1085,11 +1107,15 @@ plt.show()
 # %% [markdown]
 # Held at `COMPARE_LR`, the rate keeps the test loss jumping to the end: over the last
 # `LOG_EVERY` epochs it varies more than under either decaying schedule (the `assert`
-# checks it on every run). Both decaying schedules settle once their rate has come
-# down: settling the weights late in training is what a decaying schedule is for.
-# Which run ends with the lowest test loss or the best accuracy, though, changes with
-# the seed and even with the machine (the numbers after `≈`): one short run on the
-# small digits set does not rank the schedules.
+# checks it on every run). That needs the decaying rates to be down by then:
+# `check_params` asks for `NUM_EPOCHS` at least `LOG_EVERY` more than `STEP_SIZE` and
+# `WARMUP_STEPS`, so that `StepLR` has decayed and the warm-up is over before the
+# last `LOG_EVERY` epochs. With a `GAMMA` close to 1, `StepLR` hardly lowers the
+# rate, and the `assert` may fail. Both decaying schedules settle once their rate
+# has come down: settling the weights late in training is what a decaying schedule
+# is for. Which run ends with the lowest test loss or the best accuracy, though,
+# changes with the seed and even with the machine (the numbers after `≈`): one short
+# run on the small digits set does not rank the schedules.
 #
 # ## Summary
 # - A schedule is a function $t \mapsto \eta_t$; each one here (constant,
@@ -1097,8 +1123,9 @@ plt.show()
 #   cosine, warm restarts, plateau, warm-up + cosine, one cycle) was written as a
 #   formula, coded from scratch and matched to PyTorch's rates at every step with
 #   `lr_trace` and `torch.testing.assert_close`.
-# - Run as written, the note's snippets meet undefined names (`optim` twice,
-#   `lr_init`, `net`, `gamma`) and three `SyntaxError`s (`for epoch:`, the `∗`
+# - Run as written, the note's snippets meet undefined names (`optim` and
+#   `lr_scheduler` twice each, `lr_init`, `net`, `loss_function`, `gamma`, `config`,
+#   `epochs`) and three `SyntaxError`s (`for epoch:`, the `∗`
 #   formula, `lambda = ...`); its `StepLR` never fires in its own 100-epoch run, its
 #   "减小gamma倍" is a multiplication by `gamma`, and its plateau rule leaves out the
 #   patience.
