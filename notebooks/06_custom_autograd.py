@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -84,7 +86,7 @@ NUM_STEPS = 200
 LR = 0.1  # for a mean loss and scaled initial weights
 NOTE_LR = 1e-6  # the note's learning rate: sum loss, unscaled randn weights
 LOG_EVERY = 50
-BIG_BATCH_SIZE = 256  # a 4x larger batch for the learning-rate check
+BIG_BATCH_SIZE = 256  # a larger batch for the learning-rate check
 BIG_BATCH_STEPS = 20
 
 # %%
@@ -149,6 +151,7 @@ class ScaleFunction(Function):
 
     @staticmethod
     def backward(ctx, grad_y, grad_int):
+        ctx.grad_int = grad_int  # kept to show it below (ctx is y_out.grad_fn)
         return grad_y * ctx.k, None  # no gradient for k
 
 
@@ -157,6 +160,7 @@ y_out, k_plus_1 = ScaleFunction.apply(x_in, 3)
 y_out.sum().backward()
 print(f"outputs: {type(y_out).__name__}, {type(k_plus_1).__name__} {k_plus_1} | "
       f"x_in.grad {x_in.grad.tolist()}")
+print(f"backward got grad_int = {y_out.grad_fn.grad_int}")
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote that the autograd engine "将Variable unpack成
@@ -164,9 +168,11 @@ print(f"outputs: {type(y_out).__name__}, {type(k_plus_1).__name__} {k_plus_1} | 
 # > PyTorch 0.4 `Variable` is merged into `Tensor` (`Variable(t)` returns a `Tensor`,
 # > first cell above), `forward` receives what you pass to `apply`, and inputs and
 # > outputs may be non-tensors (cell above; `bias=None` in section 1.3), as the note's
-# > own first rule (`之后可以传入任何参数`) says for the inputs. Its comment in 1.3,
-# > `将Tensor转变为Variable保存到ctx中`, is outdated the same way: `save_for_backward`
-# > keeps the tensors themselves.
+# > own first rule (`之后可以传入任何参数`) says for the inputs. Two comments in 1.3
+# > are outdated the same way: `将Tensor转变为Variable保存到ctx中`
+# > (`save_for_backward` keeps the tensors themselves) and
+# > `判断三者对应的Variable是否需要进行反向求导计算梯度` (`needs_input_grad`
+# > reports on the input tensors, section 1.3).
 #
 # ### 1.1 Exponential · 指数函数
 #
@@ -543,11 +549,31 @@ for out_features in (3, 1):
 # All four cases pass, `bias=None` included: `forward` takes a non-tensor argument and
 # `backward` returns `None` in its place.
 #
-# > **Erratum (勘误)** — the note's last formula reads `grad_output^*1^T`; the bias
-# > gradient is $\mathbf{1}^{T}G$, the sum of `grad_output` over the batch dimension
-# > (`grad_output.sum(0)`, shape (out,)), as implemented and checked above. Its comment
-# > `output = w.t * x + b` also has the product backwards: the code computes
-# > $XW^{T} + b$.
+# The note's bias formula reads `grad_output^*1^T`. The notation is unusual, not
+# wrong: `^*` (the conjugate transpose, for real tensors the `^T` the note writes
+# elsewhere) applied to $G$ (N, out), times $\mathbf{1}^T$ where $\mathbf{1}$ is a
+# row of N ones, is $G^{T}\mathbf{1}$ with a column of ones: the column sums of $G$,
+# `grad_output.sum(0)`. The note's code comment `output = w.t * x + b` is another
+# matter: with the weight of shape (out, in), as the code uses it, $W^{T}x$ does not
+# even fit the shapes. Both, on the tensors above:
+
+# %%
+with torch.no_grad():
+    G = torch.randn(CHECK_SHAPE[0], W.shape[0], **f64)  # a grad_output (N, out)
+    ones_row = torch.ones(1, CHECK_SHAPE[0], **f64)  # 1: a row of N ones
+    torch.testing.assert_close((G.T @ ones_row.T).ravel(), G.sum(0))
+    print("G^T 1^T == grad_output.sum(0): True")
+    try:
+        W.t() @ X  # the comment's w.t * x
+    except RuntimeError as err:
+        print(f"w.t * x: {type(err).__name__}: {err}")
+    torch.testing.assert_close(X @ W.t() + b, F.linear(X, W, b))
+    print("X W^T + b == F.linear: True")
+
+# %% [markdown]
+# > **Erratum (勘误)** — the note's comment in `forward` reads `output = w.t * x + b`;
+# > the code computes $XW^{T} + b$ (`input.mm(weight.t())`), and $W^{T}X$ does not fit
+# > the shapes (cell above).
 #
 # `ctx.needs_input_grad` is how backward skips work nobody asked for. Data usually needs
 # no gradient; the custom Function's graph node (`grad_fn`, which is the `ctx`) shows
@@ -619,9 +645,13 @@ print("weight gradients: ReLUFunction == torch.relu (both initialisations)")
 
 
 # %% [markdown]
-# The loop is the note's, with three changes: the ReLU is bound once, the weights start
-# from a copy, and the loss is either the note's sum or a mean. The curve records the
-# mean squared error per element for both, so the two runs share one scale.
+# The loop is the note's, with these changes: it uses `ReLUFunction` (mask `x <= 0`)
+# instead of `MyReLU`, bound once outside the loop; the weights start from a copy of
+# the ones passed in; the loss is either the note's sum or a mean; it runs `num_steps`
+# steps instead of 500; it sets `grad = None` instead of calling `grad.zero_()`; and
+# instead of printing the loss every 100 steps it records the mean squared error per
+# element on every step (so both reductions share one scale) and prints every
+# `log_every`-th.
 
 
 # %%
@@ -666,12 +696,16 @@ crossing = next(t for t, loss in enumerate(note_losses) if loss < zero_mse)
 assert note_losses[0] > 1e4 * zero_mse and 50 <= crossing <= 150
 print(f"the note's run starts over 10^4 times the dotted line and crosses it at step "
       f"≈{crossing}")
+num_weights, num_targets = w1_init.numel() + w2_init.numel(), y.numel()
+assert num_weights > 10 * num_targets
+print(f"{num_weights:,} weights for {num_targets:,} target numbers")
 
 # %% [markdown]
-# Both runs fit the 64 random targets (the network has about 100,000 weights for 640
-# numbers), so the loss falls by many orders of magnitude. The note's run starts four
-# orders of magnitude higher and needs about a hundred steps just to reach the dotted
-# line, the error of predicting zero everywhere (the `assert` allows 50 to 150).
+# Both runs fit the `BATCH_SIZE` random targets (the network has far more weights than
+# target numbers, last line), so the loss falls by many orders of magnitude. The
+# note's run starts four orders of magnitude higher and needs about a hundred steps
+# just to reach the dotted line, the error of predicting zero everywhere (the `assert`
+# allows 50 to 150).
 #
 # After training the gradients still agree with autograd's, at weights far from where
 # they started:
@@ -685,8 +719,9 @@ print("trained weights: ReLUFunction gradients == torch.relu gradients")
 
 # %% [markdown]
 # The note's learning rate works only for its exact sizes. Its loss is a *sum* over
-# the batch, so the gradient grows with the batch size; with 4x the batch the same
-# `1e-6` diverges, while the mean loss keeps the same `LR` valid:
+# the batch, so the gradient grows with the batch size; with `BIG_BATCH_SIZE` (the
+# ratio is printed) the same `1e-6` diverges, while the mean loss keeps the same `LR`
+# valid:
 
 # %%
 X_big = torch.randn(BIG_BATCH_SIZE, D_IN, generator=generator).to(device)
@@ -695,6 +730,7 @@ note_big, _, _ = train_two_layer(X_big, y_big, w1_note, w2_note, NOTE_LR,
                                  BIG_BATCH_STEPS, "sum")
 ours_big, _, _ = train_two_layer(X_big, y_big, w1_init, w2_init, LR,
                                  BIG_BATCH_STEPS, "mean")
+print(f"BIG_BATCH_SIZE / BATCH_SIZE = {BIG_BATCH_SIZE / BATCH_SIZE:g}")
 for name, run in [("note's recipe", note_big), ("scaled + mean", ours_big)]:
     last = f"≈{run[-1]:.4g}" if math.isfinite(run[-1]) else "nan (diverged)"
     print(f"batch {BIG_BATCH_SIZE}, {name:<13}: MSE {run[0]:.4g} -> {last}")
@@ -704,8 +740,9 @@ assert not math.isfinite(note_big[-1]) and ours_big[-1] < ours_big[0]
 # The note's `learning_rate = 1e-6` (with unscaled `randn` weights and a summed loss,
 # as in the PyTorch tutorial it comes from) is not wrong: at the note's sizes its run
 # trains (section 2 above). But it is fragile, tuned to a first loss tens of thousands
-# of times the trivial one and to a batch of exactly 64; with `BIG_BATCH_SIZE` it
-# diverges to `nan` (cell above). Scaled initial weights (`* sqrt(2 / D_in)`) and a
+# of times the trivial one and to batches not much larger than the note's (Exercise 3
+# finds the largest that still trains); with `BIG_BATCH_SIZE` it diverges to `nan`
+# (cell above). Scaled initial weights (`* sqrt(2 / D_in)`) and a
 # mean loss let the same `LR` train at either batch size.
 #
 # Two more choices of the note's loop are harmless: it re-binds `relu = MyReLU.apply`
@@ -720,8 +757,10 @@ assert not math.isfinite(note_big[-1]) and ours_big[-1] < ours_big[0]
 # ReLU has no derivative at 0; any value between 0 and 1 is a valid subgradient, and a
 # framework must pick one. PyTorch's `relu` picks 0. The note's `< 0` mask picks 1, and
 # so does `clamp(min=0)`, the op inside its forward, in the torch this course pins
-# (2.13; 2.9 too). In torch 2.15 `clamp` gives 0 at its bound (2.14 not checked): a
-# subgradient is a convention, so test the point you care about.
+# (2.13; the cell below shows the installed version's value) and in torch 2.9, as
+# measured in the project's version lanes. In torch 2.15, also measured in the lanes,
+# `clamp` gives 0 at its bound (2.14 not checked): a subgradient is a convention, so
+# test the point you care about.
 
 # %%
 x = torch.tensor([-1.0, 0.0, 2.0], device=device, requires_grad=True)
@@ -738,9 +777,22 @@ assert kink_grads["note's MyReLU"][1] == 1
 # %% [markdown]
 # The note's `grad_input[input < 0] = 0` passes the full gradient at exactly `x == 0`,
 # a valid subgradient but not PyTorch's: `torch.relu` gives 0 there (cell above).
-# Inputs with exact zeros are common (zero padding, sparse features, the outputs of an
-# earlier ReLU), so the two choices train differently; `ReLUFunction` masks `x <= 0` to
-# match PyTorch.
+# A pre-activation of exactly 0 is not rare: zero-padded (all-zero) inputs meet a bias
+# that starts at zero. There only the note's mask lets a gradient reach the bias, so the
+# two choices give different updates:
+
+# %%
+X_pad = torch.zeros(3, 4, device=device)  # three zero-padded rows
+W_pad = torch.ones(2, 4, device=device)
+b_pad = torch.zeros(2, device=device, requires_grad=True)  # a bias initialised to 0
+pad_grads = {}
+for name, fn in [("note's MyReLU", MyReLU.apply), ("ReLUFunction", ReLUFunction.apply)]:
+    (pad_grads[name],) = torch.autograd.grad(fn(X_pad @ W_pad.T + b_pad).sum(), b_pad)
+    print(f"{name:<14}: bias gradient {pad_grads[name].tolist()}")
+assert not torch.equal(pad_grads["note's MyReLU"], pad_grads["ReLUFunction"])
+
+# %% [markdown]
+# `ReLUFunction` masks `x <= 0` to match PyTorch.
 #
 # ### 3.2 `mark_non_differentiable` · 不可导的输出
 #
@@ -778,16 +830,45 @@ print(f"SortFunction: gradcheck {passed} | gradients within 1e-12 of torch.sort"
 
 # %% [markdown]
 # Backward scatters each gradient back to the position the value came from, which is
-# exactly what `torch.sort`'s own backward does. The indices cannot start a backward
-# pass:
+# exactly what `torch.sort`'s own backward does. For the integer indices the call
+# changes nothing; it matters for a floating output. A ReLU that also returns its 0/1
+# mask, as a float and as an int, with and without the call:
+
 
 # %%
-try:
-    indices.double().sum().backward()
-except RuntimeError as err:
-    print(f"{type(err).__name__}: {err}")
+class MaskedReLUFunction(Function):
+    """relu(x), its 0/1 mask (float) and the mask as int; marks the float if asked."""
+
+    @staticmethod
+    def forward(ctx, x, mark):
+        mask = (x > 0).to(x.dtype)
+        if mark:
+            ctx.mark_non_differentiable(mask)
+        ctx.save_for_backward(mask)
+        return x * mask, mask, mask.long()
+
+    @staticmethod
+    def backward(ctx, grad_y, grad_mask, grad_int):  # grad_mask is ignored
+        (mask,) = ctx.saved_tensors
+        return grad_y * mask, None
+
+
+for mark in (True, False):
+    _, mask, mask_int = MaskedReLUFunction.apply(x, mark)
+    print(f"marked {mark!s:<5}: float mask requires_grad {mask.requires_grad!s:<5} | "
+          f"int mask requires_grad {mask_int.requires_grad}")
+    try:
+        (grad_mask,) = torch.autograd.grad(mask.sum(), x)
+        print(f"  grad of mask.sum(): all zero {bool((grad_mask == 0).all())}")
+    except RuntimeError as err:
+        print(f"  grad of mask.sum(): {type(err).__name__}: {err}")
 
 # %% [markdown]
+# Marked, the float mask is a constant: it does not require grad and cannot start a
+# backward pass. Unmarked, it claims `requires_grad=True`, and its "gradient" comes back
+# all zero without a word, because backward ignores `grad_mask`. The int output never
+# requires grad, marked or not.
+#
 # ### 3.3 `once_differentiable` and double backward · 二阶导数
 #
 # A backward written with differentiable torch ops can itself be differentiated
@@ -801,8 +882,9 @@ print("ExpFunction: gradgradcheck", gradgradcheck(exp, (x,)))
 # %% [markdown]
 # A backward that leaves PyTorch, here through NumPy, cannot be differentiated again.
 # `@once_differentiable` runs it with gradient recording off (so the NumPy calls work
-# even under `create_graph=True`) and makes an attempt to differentiate through it
-# raise an error.
+# even under `create_graph=True`) and plants an error node in the graph of the
+# gradient it returns: `.backward()` through it raises; `torch.autograd.grad` reports
+# something else (next cells).
 
 
 # %%
@@ -829,7 +911,7 @@ print(f"NumpyTanhFunction: gradcheck {passed} | gradients within 1e-12 of torch.
 
 # %% [markdown]
 # First derivatives are right. A second derivative, through a gradient computed with
-# `create_graph=True`, raises:
+# `create_graph=True`, is refused, but only `.backward()` says why:
 
 # %%
 (g,) = torch.autograd.grad(NumpyTanhFunction.apply(x).pow(2).sum(), x,
@@ -837,18 +919,27 @@ print(f"NumpyTanhFunction: gradcheck {passed} | gradients within 1e-12 of torch.
 try:
     g.sum().backward()
 except RuntimeError as err:
-    print(f"{type(err).__name__}: {err}")
+    print(f".backward(): {type(err).__name__}: {err}")
+try:
+    torch.autograd.grad(g.sum(), x)
+except RuntimeError as err:
+    print(f"autograd.grad: {type(err).__name__}: {str(err).split('. ')[0]}")
+(second,) = torch.autograd.grad(g.sum(), x, allow_unused=True)
+print(f"autograd.grad(..., allow_unused=True): {second}")
 (g_sum,) = torch.autograd.grad(NumpyTanhFunction.apply(x).sum(), x,
                                create_graph=True)
 print(f"upstream .sum(): g.requires_grad = {g_sum.requires_grad}")
 
 # %% [markdown]
-# The error names the cause. Without the decorator the backward would already fail at
-# `create_graph=True`, because NumPy refuses the saved output, which then requires
-# grad. One trap remains: when the upstream gradient is a constant (a plain `.sum()`),
-# the gradient comes back detached (`requires_grad = False`, last line), so a penalty
-# built from it silently loses its second-order term. Check `requires_grad` before
-# relying on a second derivative through such a Function.
+# `.backward()` names the cause. Without the decorator the backward would already fail
+# at `create_graph=True`, because NumPy refuses the saved output, which then requires
+# grad. Two traps remain. First, `torch.autograd.grad` does not reach the error node:
+# it reports `x` as unused in the graph, and with `allow_unused=True` it returns `None`
+# without a word, as if the second derivative did not exist. Second, when the upstream
+# gradient is a constant (a plain `.sum()`), the gradient comes back detached
+# (`requires_grad = False`, last line), so a penalty built from it silently loses its
+# second-order term. Check for `None` and `requires_grad` before relying on a second
+# derivative through such a Function.
 #
 # ### 3.4 何时自定义 Function · When to write a Function at all
 #
@@ -861,9 +952,9 @@ print(f"upstream .sum(): g.requires_grad = {g_sum.requires_grad}")
 #   autograd cannot see inside, as `NumpyTanhFunction` needed;
 # - **the composed gradient is numerically worse than the analytic one** and no stable
 #   built-in exists;
-# - **memory**: autograd saves what each op needs; a Function can save less (only
-#   its output, as `ExpFunction` does) or recompute intermediates in backward
-#   (`torch.utils.checkpoint` does this without a Function).
+# - **memory**: autograd saves what each op of a composition needs; a Function can
+#   save less and recompute intermediates in backward (the SiLU cell below), and
+#   `torch.utils.checkpoint` recomputes whole blocks without you writing a Function.
 #
 # The stability case in one cell: softplus composed as $\log(1 + e^{x})$ overflows in
 # float32 at $x = 100$ and its gradient becomes `inf * 0 = nan`; the built-in
@@ -886,6 +977,53 @@ except RuntimeError as err:
 # The composed version gives `inf` and `nan`; the built-in gives 100 and 1. And NumPy
 # refuses a tensor that is part of a graph, which is why non-PyTorch code needs a
 # Function around it.
+#
+# The memory case: SiLU, $x\,\sigma(x)$, composed of `torch.sigmoid` and a product,
+# saves $\sigma(x)$ (for both ops) besides the input $x$. A Function can save only $x$
+# and recompute $\sigma(x)$ in backward, with
+# $\frac{d}{dx} x\sigma(x) = \sigma(x)\,(1 + x(1 - \sigma(x)))$. A saved-tensor hook
+# counts what each version keeps beyond its input:
+
+
+# %%
+class SiLUFunction(Function):
+    """y = x * sigmoid(x); saves only x and recomputes sigmoid(x) in backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * torch.sigmoid(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        s = torch.sigmoid(x)  # recomputed, not saved
+        return grad_output * s * (1 + x * (1 - s))
+
+
+def saved_beyond_input(fn, t):
+    """Distinct tensors (and bytes) autograd saves for fn(t), t itself excluded."""
+    saved = {}
+
+    def pack(tensor):
+        if tensor.data_ptr() != t.data_ptr():
+            saved[tensor.data_ptr()] = tensor.numel() * tensor.element_size()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        fn(t)
+    return len(saved), sum(saved.values())
+
+
+passed = gradcheck(SiLUFunction.apply, (x,))  # x: the float64 input of section 3.3
+check_against(SiLUFunction.apply, F.silu, x)
+print(f"SiLUFunction: gradcheck {passed} | gradients within 1e-12 of F.silu")
+kept = {name: saved_beyond_input(fn, x) for name, fn in [
+    ("x * sigmoid(x)", lambda t: t * torch.sigmoid(t)),
+    ("SiLUFunction", SiLUFunction.apply), ("F.silu", F.silu)]}
+for name, (count, nbytes) in kept.items():
+    print(f"{name:<14}: saves {count} tensor(s), {nbytes} bytes, beyond x")
+assert kept["x * sigmoid(x)"][0] == 1 and kept["SiLUFunction"][0] == 0
 #
 # ### 3.5 PyTorch 2 写法 · The `setup_context` style
 #
@@ -938,16 +1076,18 @@ except RuntimeError as err:
 #   between them, and backward returns one gradient per input, `None` where
 #   `needs_input_grad` is `False` or the input is not a tensor.
 # - **Verify**: `gradcheck` in float64 and `torch.testing.assert_close` against
-#   `torch.exp`, `torch.relu`, `F.linear`, `torch.sort` and `torch.tanh` passed for
-#   every Function here; the note's code needed fixes to `saved_tensors`, the import,
-#   full-width spaces, `saved_variables` and a `squeeze(0)` that breaks layers with one
-#   output.
+#   `torch.exp`, `torch.relu`, `F.linear`, `torch.sort`, `torch.tanh` and `F.silu`
+#   passed for every corrected Function; the note's code needed fixes to
+#   `saved_tensors`, the import, full-width spaces, `saved_variables` and a
+#   `squeeze(0)` that breaks layers with one output.
 # - **Train**: the two-layer network with `ReLUFunction` gets the same gradients as
 #   with `torch.relu`; scaled initial weights and a mean loss replace the note's
 #   fragile `lr = 1e-6`.
 # - **Edges**: ReLU's gradient at 0 is a convention (PyTorch: 0);
-#   `mark_non_differentiable` marks outputs with no gradient; `once_differentiable`
-#   turns an impossible second derivative into a clear error.
+#   `mark_non_differentiable` keeps a float output with no gradient from claiming one;
+#   `once_differentiable` makes `.backward()` through a second derivative raise a clear
+#   error, while `torch.autograd.grad` calls the input unused (`None` with
+#   `allow_unused=True`).
 # - **Decide**: compose ops by default; write a Function for non-PyTorch code,
 #   stability or memory, preferably in the `setup_context` style.
 #
@@ -981,7 +1121,7 @@ except RuntimeError as err:
 # The solutions define their own Functions and data and leave the notebook's globals
 # alone.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["solution"]
 # Exercise 1: the mask x < 0 breaks the kink assert; gradcheck fails within eps of 0
 class ReLULessThan(Function):
     """ReLUFunction with the note's mask x < 0."""
@@ -1008,7 +1148,7 @@ for point in (0.0, 5e-7, 2e-6):
     ok = gradcheck(ReLUFunction.apply, (x_point,), raise_exception=False)
     print(f"gradcheck at x = {point:g}: {ok}")
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["solution"]
 # Exercise 2: SigmoidFunction saves its output; sigma' = sigma (1 - sigma)
 class SigmoidFunction(Function):
     """y = 1 / (1 + exp(-x)); backward reuses y."""
@@ -1031,7 +1171,7 @@ print("gradcheck", gradcheck(SigmoidFunction.apply, (x_sig,)),
 check_against(SigmoidFunction.apply, torch.sigmoid, x_sig)
 print("SigmoidFunction: gradients within 1e-12 of torch.sigmoid")
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["solution"]
 # Exercise 3: the largest LR that converges, and the largest batch for NOTE_LR
 def converges(run):
     """A run converges when its last MSE is finite and below a tenth of its first."""
@@ -1052,7 +1192,7 @@ for size in sizes:
 print(f"batch sizes tried: {sizes} | NOTE_LR converges up to ≈{max(ok_sizes)}")
 assert BATCH_SIZE in ok_sizes and BIG_BATCH_SIZE not in ok_sizes
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["solution"]
 # Exercise 4: LinearFunction for inputs (..., in), like F.linear
 class LinearNDFunction(Function):
     """Y = X W^T + b for X of shape (..., in); bias may be None."""
@@ -1083,7 +1223,7 @@ check_against(LinearNDFunction.apply, F.linear, X_3d, W_3d, b_3d)
 print(f"input {tuple(X_3d.shape)} -> output "
       f"{tuple(LinearNDFunction.apply(X_3d, W_3d, b_3d).shape)}: matches F.linear")
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["solution"]
 # Exercise 5: @once_differentiable on ExpFunction.backward
 class ExpOnceFunction(Function):
     """ExpFunction whose backward is marked once_differentiable."""
