@@ -397,7 +397,9 @@ print("register_buffer", sig)
 # The note registers a parameter named `"test param"` (with a space), prints
 # `net.parameters()` and then says to look at it with `named_buffers()`. Its snippet is
 # a bare `def __init__():` (section 1.3 ran that) and uses a `Net` defined only in the
-# next section, so we put the registration in a class. We print the type of
+# next section, so we put the registration in a class, keeping its
+# `nn.Parameter(torch.Tensor([2]))` (the legacy constructor: a float32 tensor `[2.]`,
+# the same as `torch.tensor([2.0])`). We print the type of
 # `parameters()` instead of its repr, which would show a memory address, then run the
 # note's loop over `named_parameters()` as written.
 
@@ -405,7 +407,7 @@ print("register_buffer", sig)
 class TestParam(nn.Module):
     def __init__(self):
         super().__init__()
-        self.register_parameter("test param", nn.Parameter(torch.tensor([2.0])))
+        self.register_parameter("test param", nn.Parameter(torch.Tensor([2])))
 
 
 test_param = TestParam()
@@ -423,10 +425,11 @@ for param in test_param.named_parameters():  # the note's loop
 # `(name, Parameter)` pairs, while `named_buffers()` is empty.
 #
 # > **Erratum (勘误)** — the note wrote "use `self.named_buffers()` to see the
-# > registered buffer" after `register_parameter`, and `print(net.parameters())`;
-# > a registered parameter is listed by `named_parameters()` (`named_buffers()` is
-# > empty), and `parameters()` returns a generator whose repr is an address, not the
-# > parameters (iterate it or wrap it in `list`); the cell above shows it.
+# > registered buffer" after `register_parameter`; a registered parameter is listed by
+# > `named_parameters()`, and `named_buffers()` is empty; the cell above shows it.
+#
+# The note's `print(net.parameters())` prints a generator object (the type printed
+# above), not the parameters; iterate it or wrap it in `list` to see them.
 #
 # ### 4.2 Every refusal of the three registration methods
 #
@@ -666,7 +669,8 @@ for name in ["training", "b", "c"]:
         print(f"register_parameter({name!r}) -> KeyError: {err}")
     else:
         raise AssertionError(f"register_parameter accepted {name!r}")
-#
+
+# %% [markdown]
 # The note also says that, because the registry is ordered, layers "must be added in
 # order". The order of `_modules` only decides iteration (printing, `children()`,
 # `state_dict`); the computation is whatever `forward` says, except in `nn.Sequential`,
@@ -900,23 +904,28 @@ print(f"{len(tensors)} tensors on the chosen device, float32 again")
 # the module itself, so `model = model.to(device)` and `model.to(device)` are equal.
 #
 # The note introduces these methods as "将数据在cpu和gpu之间切换" (switching the data
-# between CPU and GPU). What they move is the module's own parameters and buffers; an
-# input batch stays where it is and must be moved with its own `.to(device)`. The
-# `meta` device of section 1.4 shows it on any machine:
+# between CPU and GPU), "类似的还有数据类型的切换float()和double()": its 数据 is the
+# module's own tensors, and its example is `model.to(device)`. The input batch is a
+# separate tensor and must be moved separately, with its own `.to(device)`; a
+# forward pass on a module and an input on different devices fails. The `meta`
+# device of section 1.4 plays the GPU again, so this runs on any machine:
 
 # %%
-data = torch.ones(BATCH_SIZE, IN_FEATURES)
+data = torch.ones(BATCH_SIZE, IN_FEATURES)  # an input batch, created on the CPU
 meta_model = copy.deepcopy(bn_model).to("meta")
-meta_tensors = [*meta_model.parameters(), *meta_model.buffers()]
-print("module tensors on", {t.device.type for t in meta_tensors},
-      "| the data on", data.device.type)
-assert data.device.type == "cpu" and all(t.is_meta for t in meta_tensors)
+assert all(t.is_meta for t in [*meta_model.parameters(), *meta_model.buffers()])
+try:
+    meta_model(data)
+except RuntimeError as err:
+    print(f"module on meta, input on {data.device.type}: {type(err).__name__}")
+else:
+    raise AssertionError("a forward pass mixed a meta module and a CPU input")
+print("input moved too, output shape:", tuple(meta_model(data.to("meta")).shape))
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote that `cuda()`, `cpu()` and `to()`
-# > "将数据在cpu和gpu之间切换" (switch the data between CPU and GPU); they move the
-# > module's parameters and buffers, not the data, which needs its own `.to(device)`;
-# > the cell above shows it.
+# The call with the CPU input raised a device-mismatch `RuntimeError` (its message
+# names the devices and differs between them, so only the type is printed); after
+# `data.to("meta")` the same call runs.
 #
 # The note's two lines, run as written in a fresh namespace that holds only `torch`
 # and a `model` (building a `torch.device('cuda')` object needs no GPU):
@@ -1213,9 +1222,10 @@ torch.testing.assert_close(y_train, normalised * bn.weight + bn.bias)
 print("train: running_mean", [f"{v:.4f}" for v in bn.running_mean.tolist()])
 
 # %% [markdown]
-# The updated running mean has moved the fraction `BN_MOMENTUM` of the way from its
-# initial zeros towards the batch mean, and the output matches the batch-statistics
-# formula. Now eval:
+# The updated running mean has moved the fraction `m` of the way from its initial
+# zeros towards the batch mean (`m` is `BN_MOMENTUM`; for `BN_MOMENTUM = None`, a
+# cumulative average, it is `1 / num_batches_tracked`, so 1 after this first batch),
+# and the output matches the batch-statistics formula. Now eval:
 
 # %%
 frozen_mean = bn.running_mean.clone()
@@ -1401,18 +1411,23 @@ assert nested.head.weight.requires_grad_(True) is nested.head.weight  # Tensor m
 # in the loop is the tensor's own method and returns the tensor, not a recursive call
 # as the comment in the note's quote ("也是递归的调用") suggests.
 #
-# > **Erratum (勘误)** — the note calls the method `requires_grad()` and says "它是单个
-# > 模块控制的" (it is controlled per single module); there is no
-# > `Module.requires_grad()`, the method is `requires_grad_` (in place, returns the
-# > module), and it sets every parameter of the module's whole subtree; the cells
-# > above show it.
+# The note adds "它是单个模块控制的" (it is controlled by the single module). Read as
+# "set per module", that is what the cells above do (freeze `model[0]` or
+# `nested.encoder` alone); the call still reaches every parameter of that module's
+# subtree, not only the module's own. The method's name is another matter:
 
 # %%
 assert not hasattr(nn.Module, "requires_grad") and hasattr(nn.Module, "requires_grad_")
 model.requires_grad_(True)
+print("nn.Module has requires_grad:", hasattr(nn.Module, "requires_grad"),
+      "| requires_grad_:", hasattr(nn.Module, "requires_grad_"))
 print("trainable again:", all(p.requires_grad for p in model.parameters()))
 
 # %% [markdown]
+# > **Erratum (勘误)** — the note calls the method `requires_grad()`; there is no
+# > `Module.requires_grad()`, the method is `requires_grad_` (in place, returns the
+# > module); the cell above shows it.
+#
 # ### 11.2 `zero_grad`: `None` by default
 #
 # The note's `zero_grad` zeroes each gradient. The installed one takes
@@ -1657,6 +1672,12 @@ with torch.no_grad():
         batch_means.append(batch.mean(0))
         torch.testing.assert_close(cumulative.running_mean,
                                    torch.stack(batch_means).mean(0))
+mom, k = default.momentum, NUM_TRAIN_STEPS  # batch i: weight mom (1-mom)^(k-1-i)
+batch_weights = [mom * (1 - mom) ** (k - 1 - i) for i in range(k)]
+expected_default = sum(w * mean for w, mean in zip(batch_weights, batch_means,
+                                                   strict=True))
+torch.testing.assert_close(default.running_mean, expected_default)
+assert abs(1 - sum(batch_weights) - (1 - mom) ** k) < 1e-12  # the zeros' weight
 print(f"after {NUM_TRAIN_STEPS} batches, mean over features: momentum=None "
       f"≈{cumulative.running_mean.mean():.4f}, momentum={default.momentum} "
       f"≈{default.running_mean.mean():.4f}, data mean {BN_SHIFT}")
@@ -1664,8 +1685,9 @@ print(f"after {NUM_TRAIN_STEPS} batches, mean over features: momentum=None "
 # %% [markdown]
 # After `k` batches the cumulative running mean equals the average of the `k` batch
 # means (asserted at every step), so it sits at the data mean up to sampling noise
-# from the first batch on; the default momentum still carries the weight
-# `(1 - momentum) ** k` of its initial zeros.
+# from the first batch on; the default momentum's running mean is the weighted sum
+# of the batch means (asserted), whose weights leave `(1 - momentum) ** k` to its
+# initial zeros.
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 # Exercise 4: a frozen last layer still passes gradients down to the first one
