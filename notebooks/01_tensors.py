@@ -51,6 +51,8 @@
 # device.
 
 # %%
+import warnings
+
 import numpy as np
 import torch
 
@@ -185,6 +187,8 @@ print("torch.Tensor(3).shape     ", tuple(from_int.shape), "vs torch.tensor(3):"
 # for another device here; the modern functions take `device=` like any other keyword.
 
 # %%
+shaped = torch.FloatTensor(3, 2)  # the note's advice: a shape, uninitialised values
+print("torch.FloatTensor(3, 2)               ->", tuple(shaped.shape), shaped.dtype)
 try:
     torch.LongTensor([1, 2], device="meta")
 except RuntimeError as err:
@@ -197,12 +201,13 @@ cuda_type = torch.cuda.LongTensor  # defined in CPU-only builds too; not called 
 print("a separate CUDA type:", f"{cuda_type.__module__}.{cuda_type.__name__}")
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note advises "传入形状用FloatTensor" (pass a shape to
-# > `FloatTensor`). The PyTorch docs call the legacy constructor discouraged and
-# > recommend `torch.tensor`; `torch.FloatTensor` is a CPU type whose `device=`
-# > accepts only `"cpu"` (the `RuntimeError` above), and CUDA needs a different
-# > legacy type. For a shape, use `torch.empty(shape, dtype=..., device=...)` or
-# > `torch.zeros(...)`, which take any device.
+# The note's advice "传入形状用FloatTensor" (pass a shape to `FloatTensor`) works:
+# `torch.FloatTensor(3, 2)` is a 3×2 `float32` tensor (first line above). It is
+# outdated rather than wrong: the PyTorch docs call this legacy constructor deprecated
+# and its use discouraged, and recommend `torch.tensor`. It is also a CPU type whose
+# `device=` accepts only `"cpu"` (the `RuntimeError` above), and CUDA needs a
+# different legacy type. For a shape, use `torch.empty(shape, dtype=..., device=...)`
+# or `torch.zeros(...)`, which take any device.
 #
 # ### 1.3 Factory functions: `zeros`, `ones`, `full`, `eye` and the `*_like` family
 #
@@ -235,28 +240,30 @@ for code, t in factories.items():
 # > a "单位矩阵" (an identity matrix). They return a tensor of ones; the identity matrix
 # > is `torch.eye(n)` (both printed above).
 #
-# The note's block is not runnable Python. We compile two of its lines as written,
-# signatures with `..` or `…`, and an edited copy of its `full_like` line, with the
+# The note's block is not runnable Python. We compile two of its lines, signatures
+# with `..` or `…`, exactly as written, trailing `#` comments included (the printout
+# shows each line up to its `#`), and an edited copy of its `full_like` line, with the
 # `…` and the end of the comment removed: it still fails, because its comment has no
 # `#`:
 
 # %%
 note_lines = [
-    "torch.zeros(*sizes, out=None, ..)",
-    "torch.full(size, fill_value, …)",
+    "torch.zeros(*sizes, out=None, ..)# 返回大小为sizes的零矩阵 ",
+    "torch.full(size, fill_value, …) #返回大小为sizes,单位值为fill_value的矩阵",
     "torch.full_like(input, fill_value) 返回与input相同size",
 ]
 for line in note_lines:
     try:
         compile(line, "<note>", "exec")
     except SyntaxError as err:
-        print(f"{line:<38} -> {type(err).__name__}: {err.msg}")
+        code = line.split("#")[0].strip()
+        print(f"{code:<38} -> {type(err).__name__}: {err.msg}")
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note's creation-function block mixes signatures
 # > (`out=None, ..`, `…`) with code, and the `full_like` line lacks the `#` before its
-# > comment: every one of these lines raises `SyntaxError` (cell above). The cell in
-# > section 1.3 calls each function for real.
+# > comment: every one of these lines raises `SyntaxError` (cell above). The cells in
+# > sections 1.3–1.4 call each function for real.
 #
 # ### 1.4 Ranges: `arange`, `linspace`, `logspace`
 #
@@ -308,12 +315,14 @@ for fn in (torch.linspace, torch.logspace):
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote `torch.linspace(start, end, steps=100, …)` and
-# > the same for `logspace`, described `steps` of `linspace` as "间隔中的插值数目" (the
-# > number of points interpolated between the ends), and that of `logspace` as
-# > "steps个对数间隔" (`steps` logarithmic intervals). `steps` has no default any more
-# > (`TypeError` above), and it counts *all* points, both ends included:
-# > `linspace(0, 2, 5)` has 5 points, and `logspace(0, 2, 5)` has 5 points with 4
-# > intervals between them (the first cell of this subsection).
+# > the same for `logspace`, and described `steps` of `logspace` as "steps个对数间隔"
+# > (`steps` logarithmic intervals). `steps` has no default any more (`TypeError`
+# > above), and it counts points, not intervals: `logspace(0, 2, 5)` has 5 points
+# > with 4 intervals between them (the first cell of this subsection).
+#
+# The note's "间隔中的插值数目" for `linspace` (the number of interpolated values in
+# the interval) is only ambiguous: `steps` counts all the points, both ends
+# included, so `linspace(0, 2, 5)` has 5 points (same cell).
 #
 # ## 2. 梯度 · `requires_grad` and `backward`
 #
@@ -378,16 +387,18 @@ print("x.grad == 2 * v:", torch.equal(x.grad, 2 * v), "| shape", tuple(x.grad.sh
 # "Only Tensors of floating point dtype can require gradients"; today's says more:
 
 # %%
-try:
-    torch.tensor([1, 2], requires_grad=True)
-except RuntimeError as err:
-    print(f"{type(err).__name__}: {err}")
+for data in ([1, 2], [True, False]):
+    try:
+        torch.tensor(data, requires_grad=True)
+    except RuntimeError as err:
+        print(f"{torch.tensor(data).dtype}: {type(err).__name__}: {err}")
 z = torch.tensor([1 + 2j], requires_grad=True)
 print("a complex tensor can require grad:", z.requires_grad)
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note's comment says only floating-point tensors can require
-# > gradients; complex tensors can too (cell above). Integer and bool tensors cannot.
+# > gradients; complex tensors can too (cell above). Integer and bool tensors cannot
+# > (its first two lines).
 #
 # ### 2.1 Leaves: `is_leaf` and `grad_fn`
 #
@@ -471,9 +482,12 @@ row[0] = 100
 b[b % 2 == 1] = -1  # mask assignment writes into b
 print(b)
 print("row shares b's memory:", row.data_ptr() == b[1].data_ptr())
+b[b < 0].fill_(7)  # a masked read is a new tensor: filling it leaves b alone
+print("filling b[b < 0] changed b:", bool((b == 7).any()))
 
 # %% [markdown]
-# Writing through `row` changed `b`, and the mask assignment set every odd number to -1.
+# Writing through `row` changed `b`, and the mask assignment set every odd number to -1;
+# filling the masked read `b[b < 0]` changed nothing in `b` (last line).
 #
 # ### 3.2 `view`, `reshape`, `permute` and `contiguous`
 #
@@ -536,6 +550,8 @@ except RuntimeError as err:
 ints = torch.tensor([1, 2, 3])
 print("ints * ints:", (ints * ints).tolist(), "| ints / 2:", (ints / 2).tolist(),
       (ints / 2).dtype)
+assert (ints / ints).is_floating_point()
+print("ints / ints:", (ints / ints).tolist(), (ints / ints).dtype)
 left, right = torch.ones(3, 1, 4), torch.ones(2, 1)
 predicted = (3, 2, 4)
 assert (left + right).shape == torch.broadcast_shapes(left.shape, right.shape)
@@ -625,7 +641,7 @@ print("after writing into the converted copy, e[0] =", e[0].item())
 # *conjugate bit* is set (`conj()` of a complex tensor only flags it, copying
 # nothing), and `bfloat16`, which NumPy does not have. Two of the others follow them:
 # a view whose *negative bit* is set (the imaginary part of a conjugated view) and a
-# sparse tensor:
+# sparse tensor. The last line shows that `conj()` shares memory and sets the bit:
 
 # %%
 refused = {
@@ -641,6 +657,9 @@ for name, t in refused.items():
         t.numpy()
     except (RuntimeError, TypeError) as err:
         print(f"{name:<13} -> {type(err).__name__}: {str(err).split('. ')[0]}")
+cplx = torch.tensor([1 + 2j])
+print("conj() shares memory:", cplx.conj().data_ptr() == cplx.data_ptr(),
+      "| is_conj():", cplx.conj().is_conj())
 
 # %% [markdown]
 # Say what you want instead: `detach()` leaves the graph, `cpu()` copies to the host,
@@ -706,14 +725,21 @@ variants = {
     ".to(torch.float16)": leaf.to(torch.float16),
     ".to('meta')": leaf.to("meta"),
 }
-print(f"{'created on device':<19} is_leaf=True  grad_fn=None")
+node = type(leaf.grad_fn).__name__ if leaf.grad_fn is not None else None
+print(f"{'created on device':<19} is_leaf={leaf.is_leaf!s:<5} grad_fn={node}")
 for name, t in variants.items():
     node = type(t.grad_fn).__name__ if t.grad_fn is not None else None
     same = t is leaf
     print(f"{name:<19} is_leaf={t.is_leaf!s:<5} grad_fn={node} same object: {same}")
-assert leaf.is_leaf and not variants[".to(torch.float16)"].is_leaf
-variants[".to(torch.float16)"].sum().backward()
+copy16 = variants[".to(torch.float16)"]
+assert leaf.is_leaf and leaf.grad_fn is None and not copy16.is_leaf
+copy16.sum().backward()
 print("backward through the float16 copy filled leaf.grad:", leaf.grad.tolist())
+with warnings.catch_warnings(record=True):  # reading a non-leaf's .grad warns
+    warnings.simplefilter("always")
+    copy_grad = copy16.grad
+assert copy_grad is None and not copy16.retains_grad
+print("and stored nothing on the copy: copy.grad is", copy_grad)
 no_grad_copy = torch.ones(2).to(torch.float16)
 assert no_grad_copy.is_leaf and no_grad_copy.grad_fn is None
 print("torch.ones(2).to(torch.float16).is_leaf:", no_grad_copy.is_leaf)
@@ -721,7 +747,8 @@ print("torch.ones(2).to(torch.float16).is_leaf:", no_grad_copy.is_leaf)
 # %% [markdown]
 # Only the `.to(...)` that changed nothing kept the leaf; on the tensor that requires
 # grad, the dtype change and the device move each made a non-leaf copy with a
-# `ToCopyBackward0` node, and the gradient flowed through the copy back to the leaf.
+# `ToCopyBackward0` node, and the gradient flowed through the copy back to the leaf,
+# leaving the copy's `.grad` at `None`.
 #
 # ## Summary
 # - `torch.tensor(data)` infers the dtype (`int64` for Python ints, the default float
