@@ -239,8 +239,9 @@ except NameError as err:
 # > **Erratum (勘误)** — the note wrote `adjust_learning_rate(optimizer, epoch,
 # > lr_init)` but never defines `lr_init`, so the loop stops with
 # > `NameError: name 'lr_init' is not defined` (cell above). It must be the initial
-# > rate, the `lr=10` the optimizer was built with; the function needs it because it
-# > recomputes the rate from scratch each epoch.
+# > rate you want; the `lr=10` given to SGD is overwritten at epoch 0 and never used
+# > (the cell below keeps the note's `lr=10` and checks it). The function needs
+# > `lr_init` because it recomputes the rate from scratch each epoch.
 #
 # The docstring is right: with `lr_init` defined the function is the closed form
 # $\eta_t = \eta_0 \cdot 0.1^{\lfloor t/2 \rfloor}$, which is exactly
@@ -249,13 +250,15 @@ except NameError as err:
 
 # %%
 lr_init = LR
-optimizer = torch.optim.SGD(model.parameters(), lr=lr_init)
+optimizer = torch.optim.SGD(model.parameters(), lr=10)  # the note's lr=10, kept
 manual = []
 for epoch in steps:
     adjust_learning_rate(optimizer, epoch, lr_init)
     manual.append(optimizer.param_groups[0]["lr"])
 check_schedule("hand-written", manual,
                lambda opt: lr_scheduler.StepLR(opt, step_size=2, gamma=0.1))
+assert manual[0] == lr_init and 10 not in manual  # SGD's lr=10 is never used
+print(f"first used rate == lr_init, not SGD's lr=10: {manual[0] == lr_init}")
 print(f"rate at epoch {NUM_STEPS - 1} / lr_init: {manual[-1] / lr_init:.0e}")
 
 # %% [markdown]
