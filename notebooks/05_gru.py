@@ -134,7 +134,13 @@ print(f"torch {torch.__version__} | device {device}")
 #
 # A GRU (gated recurrent unit) reads a sequence one step at a time. At step $t$ it
 # combines the input $x_t$ with the previous hidden state $h_{t-1}$ into a new state
-# $h_t$, which is also the step's output ($y_t = h_t$). The
+# $h_t$, which is also the step's output ($y_t = h_t$).
+#
+# > **Erratum (勘误)** — the note wrote "GRU（Gate Recurrent Unit）"; the unit is the
+# > *Gated* Recurrent Unit (Cho et al., 2014; named GRU by Chung et al., 2014), as the
+# > `nn.GRU` documentation linked below also calls it.
+#
+# The
 # [`nn.GRU` documentation](https://pytorch.org/docs/stable/generated/torch.nn.GRU.html)
 # gives the equations it implements:
 #
@@ -400,7 +406,11 @@ flipped = flip_update_gate(*cell_params)
 with torch.no_grad():  # sigma(-a) = 1 - sigma(a), illustrated on our numbers
     torch.testing.assert_close(update_gate(x, h, *flipped),
                                1 - update_gate(x, h, *cell_params))
-print(f"z flipped: max |note - GRUCell| = {gap(flipped, cell_params, x, h):.3f}")
+gap_flipped = gap(flipped, cell_params, x, h)
+gap_plain = gap(cell_params, cell_params, x, h)  # the unflipped gap of 2.3
+assert 1e-2 < gap_flipped < gap_plain  # smaller than unflipped, but not rounding
+print(f"z flipped: max |note - GRUCell| = {gap_flipped:.3f} "
+      f"(unflipped {gap_plain:.3f})")
 
 # %% [markdown]
 # `gap` runs the real `nn.GRUCell` module with edited parameters:
@@ -1029,10 +1039,17 @@ def sample(model, prompt, length, temperature, seed):
 
 
 print(sample(model, PROMPT, SAMPLE_LEN, TEMPERATURE, SEED))
+with torch.no_grad():  # entropy of the next-character distribution, temperature 1
+    log_p = F.log_softmax(model(X_heldout.to(device))[0], dim=-1)
+    untrained_entropy = -(log_p.exp() * log_p).sum(-1).mean().item()
+assert untrained_entropy > 0.98 * math.log(vocab_size)  # within 2 % of uniform
+print(f"untrained mean entropy ≈{untrained_entropy:.3f} nats/char | "
+      f"uniform log(vocab_size) = {math.log(vocab_size):.3f}")
 
 # %% [markdown]
-# An untrained model spreads its probability almost evenly: the sample is noise,
-# special tokens included.
+# An untrained model spreads its probability almost evenly: its mean entropy on the
+# held-out windows is within 2 % of $\log(\text{vocab\_size})$, the entropy of a
+# uniform choice (the maximum). The sample is noise, special tokens included.
 #
 # ### 4.5 Training
 #
