@@ -755,12 +755,11 @@ assert not math.isfinite(note_big[-1]) and ours_big[-1] < ours_big[0]
 # ### 3.1 不可导点 · The gradient at a kink
 #
 # ReLU has no derivative at 0; any value between 0 and 1 is a valid subgradient, and a
-# framework must pick one. PyTorch's `relu` picks 0. The note's `< 0` mask picks 1, and
-# so does `clamp(min=0)`, the op inside its forward, in the torch this course pins
-# (2.13; the cell below shows the installed version's value) and in torch 2.9, as
-# measured in the project's version lanes. In torch 2.15, also measured in the lanes,
-# `clamp` gives 0 at its bound (2.14 not checked): a subgradient is a convention, so
-# test the point you care about.
+# framework must pick one. PyTorch's `relu` picks 0. The note's `< 0` mask picks 1.
+# `clamp(min=0)`, the op inside its forward, depends on the version: the cell below
+# printed 1 under torch 2.9 and 0 under torch 2.15 when the project's version lanes ran
+# this notebook (`make lane-lowest`, `make lane-newest`); in the torch this course pins
+# (2.13) it prints 1. A subgradient is a convention, so test the point you care about.
 
 # %%
 x = torch.tensor([-1.0, 0.0, 2.0], device=device, requires_grad=True)
@@ -931,16 +930,39 @@ print(f"autograd.grad(..., allow_unused=True): {second}")
 print(f"upstream .sum(): g.requires_grad = {g_sum.requires_grad}")
 
 # %% [markdown]
-# `.backward()` names the cause. Without the decorator the backward would already fail
-# at `create_graph=True`, because NumPy refuses the saved output, which then requires
-# grad. Two traps remain. First, `torch.autograd.grad` does not reach the error node:
-# it reports `x` as unused in the graph, and with `allow_unused=True` it returns `None`
-# without a word, as if the second derivative did not exist. Second, when the upstream
-# gradient is a constant (a plain `.sum()`), the gradient comes back detached
-# (`requires_grad = False`, last line), so a penalty built from it silently loses its
-# second-order term. Check for `None` and `requires_grad` before relying on a second
-# derivative through such a Function.
+# `.backward()` names the cause. Two traps remain. First, `torch.autograd.grad` does not
+# reach the error node: it reports `x` as unused in the graph, and with
+# `allow_unused=True` it returns `None` without a word, as if the second derivative did
+# not exist. Second, when the upstream gradient is a constant (a plain `.sum()`), the
+# gradient comes back detached (`requires_grad = False`, last line), so a penalty built
+# from it silently loses its second-order term. Check for `None` and `requires_grad`
+# before relying on a second derivative through such a Function.
 #
+# The decorator is still needed: without it the backward already fails at
+# `create_graph=True`. The backward then runs with gradient recording on, the saved
+# output comes back requiring grad, and `.numpy()` refuses it:
+
+
+# %%
+class NumpyTanhNoDecorator(NumpyTanhFunction):
+    """NumpyTanhFunction with the same backward, without @once_differentiable."""
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (y,) = ctx.saved_tensors
+        y_np, g_np = y.cpu().numpy(), grad_output.cpu().numpy()
+        return torch.from_numpy(g_np * (1 - y_np**2)).to(grad_output.device)
+
+
+try:
+    torch.autograd.grad(NumpyTanhNoDecorator.apply(x).sum(), x, create_graph=True)
+except RuntimeError as err:
+    print(f"no decorator, create_graph=True: {type(err).__name__}: "
+          f"{str(err).split('. ')[0]}")
+else:
+    raise AssertionError("expected the undecorated backward to fail")
+
+# %% [markdown]
 # ### 3.4 何时自定义 Function · When to write a Function at all
 #
 # Almost never for math that PyTorch ops can express: compose them and autograd derives
@@ -1024,7 +1046,8 @@ kept = {name: saved_beyond_input(fn, x) for name, fn in [
 for name, (count, nbytes) in kept.items():
     print(f"{name:<14}: saves {count} tensor(s), {nbytes} bytes, beyond x")
 assert kept["x * sigmoid(x)"][0] == 1 and kept["SiLUFunction"][0] == 0
-#
+
+# %% [markdown]
 # ### 3.5 PyTorch 2 写法 · The `setup_context` style
 #
 # Since PyTorch 2.0 `forward` may omit `ctx`; a separate `setup_context(ctx, inputs,
