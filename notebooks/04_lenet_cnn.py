@@ -89,7 +89,8 @@ BATCH_SIZE = 64
 NUM_EPOCHS = 15
 LR = 2e-3
 WEIGHT_DECAY = 0.05  # AdamW, decoupled from the gradient
-MAX_SHIFT = 3  # pixels (at least 1): training images move by up to this, each epoch
+MAX_SHIFT = 3  # pixels: training images move by up to this, each epoch (at least 2:
+# with 1 the training loss can end below the test loss, which section 3 asserts against)
 LABEL_SMOOTHING = 0.1
 MIN_TEST_ACC = 0.975  # the floor the final test accuracy must reach (asserted)
 SVC_GAMMA = 0.256  # 0.001 * 16**2: gamma=0.001 suits pixels 0..16, ours are 0..1
@@ -101,7 +102,7 @@ check_params(
     SEED=Seed(), DEVICE=Device(), IMAGE_SIZE=Int(min=32, max=35),
     DIGIT_INDEX=Int(min=0, max=1436),  # the training split holds 1,437 images
     BATCH_SIZE=Int(min=1), NUM_EPOCHS=Int(min=1), LR=Float(gt=0),
-    WEIGHT_DECAY=Float(ge=0), MAX_SHIFT=Int(min=1), LABEL_SMOOTHING=Float(ge=0, le=1),
+    WEIGHT_DECAY=Float(ge=0), MAX_SHIFT=Int(min=2), LABEL_SMOOTHING=Float(ge=0, le=1),
     MIN_TEST_ACC=Float(ge=0, le=1), SVC_GAMMA=Float(gt=0),
     NUM_MISTAKES_SHOWN=Int(min=1),
 )
@@ -847,8 +848,9 @@ smoothed = torch.full((10,), LABEL_SMOOTHING / 10)
 smoothed[0] += 1 - LABEL_SMOOTHING  # the true class (any class, by symmetry)
 loss_floor = -torch.special.xlogy(smoothed, smoothed).sum().item()
 print(f"floor of the smoothed loss for ε = {LABEL_SMOOTHING}: {loss_floor:.4f}")
-assert min(history["train_loss"] + history["test_loss"]) > loss_floor
-print("every training and test loss above the floor: True")
+# an illustration of the bound above, not an independent check: it cannot fail
+assert min(history["train_loss"] + history["test_loss"]) >= loss_floor
+print("every training and test loss at or above the floor: True")
 
 # %%
 epochs = range(1, NUM_EPOCHS + 1)
@@ -1054,10 +1056,11 @@ plt.show()
 #
 # ## Solutions
 #
-# These cells leave the state that the notebook's cells rely on as it was: they train
-# fresh models under new names, draw random numbers from their own generators (or
-# inside `torch.random.fork_rng`, which restores the global one), and read the shared
-# data and models without changing them. The training is kept short so that they run in
+# These cells leave the notebook's names and models as they were: they train fresh
+# models under new names, initialise them inside `torch.random.fork_rng` or draw from
+# their own generators, and read the shared data and models without changing them.
+# (Iterating a `DataLoader` still draws a seed from the global generator; no cell after
+# them depends on it.) The training is kept short so that they run in
 # seconds.
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
