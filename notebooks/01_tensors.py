@@ -39,7 +39,7 @@
 # - Convert between NumPy and dtypes (proving that the bridge shares memory, and when
 #   `.numpy()` refuses) and move tensors to a device.
 #
-# **Prerequisites**: Python and a little NumPy. The notebook runs on CPU in about 6 s;
+# **Prerequisites**: Python and a little NumPy. The notebook runs on CPU in about 8 s;
 # uses CUDA when present.
 
 # %% [markdown]

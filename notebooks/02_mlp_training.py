@@ -38,7 +38,7 @@
 #   the uninterrupted run exactly.
 #
 # **Prerequisites**: [01 Tensors](01_tensors.ipynb) (tensors, `requires_grad`,
-# `backward`). The notebook runs on CPU in about 8 s; uses CUDA when present.
+# `backward`). The notebook runs on CPU in about 13 s; uses CUDA when present.
 
 # %% [markdown]
 # ## 0. 准备 · Setup

@@ -37,7 +37,7 @@
 #
 # **Prerequisites**: [01 Tensors](01_tensors.ipynb) and
 # [02 MLP Training](02_mlp_training.ipynb) (the training loop).
-# The notebook runs on CPU in about 7 s; uses CUDA when present.
+# The notebook runs on CPU in about 11 s; uses CUDA when present.
 
 # %% [markdown]
 # ## 0. 准备 · Setup

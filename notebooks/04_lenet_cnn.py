@@ -40,7 +40,7 @@
 #
 # **Prerequisites**: [02 MLP Training](02_mlp_training.ipynb) (`nn.Module`, loss,
 # optimizer) and [03 Linear Regression](03_linear_regression.ipynb) (a training loop
-# end to end). The notebook runs on CPU in about 14 s; uses CUDA when present.
+# end to end). The notebook runs on CPU in about 19 s; uses CUDA when present.
 
 # %% [markdown]
 # ## 0. 准备 · Setup

@@ -33,7 +33,7 @@
 #
 # **Prerequisites**: [01 Tensors](01_tensors.ipynb) and
 # [02 MLP training](02_mlp_training.ipynb) (modules, a loss, an optimizer);
-# runs on CPU in about 17 s; uses CUDA when present.
+# runs on CPU in about 22 s; uses CUDA when present.
 #
 # This notebook follows the note's section 4.1 (4.1.1 原理, 4.1.2 Pytorch实现). We
 # write the GRU equations, draw the cell, rebuild it from scratch and check it

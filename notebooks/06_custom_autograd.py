@@ -42,7 +42,7 @@
 #
 # **Prerequisites**: [01 Tensors](01_tensors.ipynb) (`requires_grad`, `backward`) and
 # [02 MLP Training](02_mlp_training.ipynb) (a training loop). The notebook runs on CPU
-# in about 10 s; uses CUDA when present.
+# in about 11 s; uses CUDA when present.
 
 # %% [markdown]
 # ## 0. 准备 · Setup

@@ -32,7 +32,7 @@
 # - Compare three schedules on one small training run
 #
 # **Prerequisites**: [02 MLP training](02_mlp_training.ipynb) (a model, a loss, an
-# optimizer and a training loop); runs on CPU in about 14 s; uses CUDA when present.
+# optimizer and a training loop); runs on CPU in about 16 s; uses CUDA when present.
 #
 # The note's section 2.1 lists eight ways to set the learning rate, each with a
 # one-line snippet. A schedule is only a function from the step number $t$ to a

@@ -32,7 +32,7 @@
 #
 # **Prerequisites**: [02 MLP training](02_mlp_training.ipynb) (what `optimizer.step()`
 # does in a loop) and [07 Learning-rate schedules](07_lr_schedulers.ipynb);
-# runs on CPU in about 15 s; uses CUDA when present.
+# runs on CPU in about 19 s; uses CUDA when present.
 #
 # The note's section 2.2 names five optimizers, gives a formula for three of them and a
 # one-line constructor for each. An optimizer is an update rule: given the gradient

@@ -34,7 +34,7 @@
 #
 # **Prerequisites**: [01 Tensors](01_tensors.ipynb) and
 # [02 MLP training](02_mlp_training.ipynb) (a model, a loss, `backward`, an optimizer);
-# runs on CPU in about 8 s; uses CUDA when present.
+# runs on CPU in about 12 s; uses CUDA when present.
 #
 # The note's last chapter reads `torch/nn/modules/module.py` line by line. Every
 # `nn.Linear`, `nn.GRU` and LeNet of the earlier notebooks is an `nn.Module`, so the
