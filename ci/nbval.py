@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from ci.catalog import NOTEBOOKS, ROOT
+from ci.catalog import NOTEBOOKS, ROOT, catalog
 
 SANITIZE = ROOT / "ci" / "nbval_sanitize.cfg"
 COMMON = {"PYTORCH_NOTES_DEVICE": "cpu"}
@@ -51,9 +51,13 @@ def environment(name: str, base: dict[str, str] | None = None) -> dict[str, str]
 
 
 def notebook_args(names: list[str], folder: Path = NOTEBOOKS) -> list[str]:
-    """Paths for pytest: the named notebooks (``05_gru`` or a path), else the folder."""
+    """Paths for pytest: the named notebooks (``05_gru`` or a path), else every
+    notebook, the longest first (by the CPU time each states), so that the kernels
+    run in parallel finish together, not one alone with the last long notebook."""
     if not names:
-        return [str(folder)]
+        entries = catalog(folder)
+        entries.sort(key=lambda e: -(e.cpu_seconds or 0))
+        return [str(folder / f"{e.stem}.ipynb") for e in entries]
     paths = []
     for name in names:
         stem = Path(name).name.removesuffix(".ipynb").removesuffix(".py")

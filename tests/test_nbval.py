@@ -8,6 +8,7 @@ import nbformat
 import pytest
 
 from ci import nbval
+from tests.conftest import make_notebook
 
 
 def test_the_two_environments_differ_and_both_run_on_the_cpu():
@@ -31,12 +32,21 @@ def test_nothing_of_the_other_environment_leaks_in():
 def test_names_become_paths_and_unknown_names_stop(tmp_path):
     (tmp_path / "05_gru.ipynb").write_text("{}")
     assert nbval.notebook_args(["05_gru"], tmp_path) == [str(tmp_path / "05_gru.ipynb")]
-    assert nbval.notebook_args([], tmp_path) == [str(tmp_path)]
     with pytest.raises(SystemExit, match="no notebook named '06_x'"):
         nbval.notebook_args(["06_x"], tmp_path)
     cmd = nbval.command(["a.ipynb"], jobs=2)
     assert "--nbval" in cmd and "--nbval-sanitize-with" in cmd
     assert cmd[-4:] == ["-n", "2", "--dist", "loadfile", "a.ipynb"][-4:]
+
+
+def test_every_notebook_runs_longest_first(tmp_path):
+    for stem, seconds in [("01_a", 8), ("02_b", 22), ("03_c", 13)]:
+        nb = make_notebook([], solutions=False)
+        nb.cells[0].source = (f"# {stem[:2]} · T · 题\n\n**What you will learn**\n"
+                              f"- x\n\nruns on CPU in about {seconds} s")
+        nbformat.write(nb, tmp_path / f"{stem}.ipynb")
+    assert nbval.notebook_args([], tmp_path) == [
+        str(tmp_path / f"{stem}.ipynb") for stem in ("02_b", "03_c", "01_a")]
 
 
 def stored(path, source, text):
