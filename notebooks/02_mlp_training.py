@@ -301,11 +301,13 @@ print("optimizer.zero_grad() cleared every model parameter:",
 
 # %%
 def train_full_batch(model: nn.Module, optimizer: torch.optim.Optimizer,
-                     num_epochs: int) -> list[float]:
-    """Full-batch training with an optimizer; return the loss of every epoch."""
+                     num_epochs: int, inputs=None, targets=None) -> list[float]:
+    """Full-batch training with an optimizer on (X, y), or on the inputs and targets
+    given; return the loss of every epoch."""
+    inputs, targets = (X, y) if inputs is None else (inputs, targets)
     losses = []
     for _ in range(num_epochs):
-        loss = loss_fn(model(X), y)
+        loss = loss_fn(model(inputs), targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -774,14 +776,7 @@ def run_seed(seed: int, momentum: float, num_epochs: int) -> list[float]:
         torch.manual_seed(seed)
         model_s = MLP(DIM_INPUT, DIM_HIDDEN, DIM_OUTPUT).to(device)
     opt = torch.optim.SGD(model_s.parameters(), lr=10 * LR, momentum=momentum)
-    curve = []
-    for _ in range(num_epochs):
-        loss = loss_fn(model_s(X_s), y_s)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        curve.append(loss.item())
-    return curve
+    return train_full_batch(model_s, opt, num_epochs, X_s, y_s)
 
 
 epochs2 = NUM_EPOCHS // 4  # enough to tell the three cases apart

@@ -1286,6 +1286,8 @@ class NoteGRU(nn.Module):
         return torch.stack(outputs, 1), h.unsqueeze(0)
 
 
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# Exercise 2: the same small model, batches and steps with either cell
 def short_run(note_cell, hidden=32, steps=80, seq_len=16, lr=1e-2, seed=SEED):
     """Held-out loss of a small CharGRU (optionally with NoteGRU) after ``steps``."""
     with torch.random.fork_rng(devices=[]):
