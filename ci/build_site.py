@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 
 from ci.catalog import LEARN_HEADING, NOTEBOOKS, ROOT, Entry, catalog, notebook_paths
-from ci.check_notebooks import is_solution
+from ci.check_notebooks import SOLUTION_FIRST_LINE, is_solution
 
 SITE = ROOT / "site"
 BUILD = ROOT / "build"
@@ -41,8 +41,6 @@ HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 README_LINK_RE = re.compile(r"\]\(\.\./README\.md(?:#[^)\s]*)?\)")
 REPO_ENV = "PYTORCH_NOTES_REPO_URL"
 HIDE_SOLUTION = "hide-input"  # MyST-NB folds the cell's code into a closed dropdown
-SOLUTION_PROMPTS = {"code_prompt_show": "Show the solution",
-                    "code_prompt_hide": "Hide the solution"}
 
 
 @dataclass
@@ -136,7 +134,11 @@ def prepare_notebook(nb: nbformat.NotebookNode, stem: str, errata: list[Erratum]
         if cell.cell_type == "code" and is_solution(cell):
             tags = cell.metadata.setdefault("tags", [])
             tags += [HIDE_SOLUTION] if HIDE_SOLUTION not in tags else []
-            cell.metadata.setdefault("mystnb", {}).update(SOLUTION_PROMPTS)
+            number = SOLUTION_FIRST_LINE.match(cell.source.lstrip())
+            to = f" to exercise {number.group(1)}" if number else ""
+            cell.metadata.setdefault("mystnb", {}).update(
+                code_prompt_show=f"Show the solution{to}",
+                code_prompt_hide=f"Hide the solution{to}")
     by_cell: dict[int, list[Erratum]] = {}
     for erratum in errata:
         by_cell.setdefault(erratum.cell, []).append(erratum)

@@ -166,6 +166,6 @@ def test_solutions_are_folded_on_the_site_and_nothing_else_is():
     assert folded == [len(nb.cells) - 3, len(nb.cells) - 2, len(nb.cells) - 1]
     assert all(c.metadata["tags"] == ["solution", "hide-input"]
                for c in site_nb.cells[-3:])
-    prompt = site_nb.cells[-1].metadata["mystnb"]["code_prompt_show"]
-    assert prompt == "Show the solution"
+    prompts = [c.metadata["mystnb"]["code_prompt_show"] for c in site_nb.cells[-3:]]
+    assert prompts == [f"Show the solution to exercise {n}" for n in (1, 2, 3)]
     assert nb.cells[-1].metadata["tags"] == ["solution"], "the original is untouched"
