@@ -131,7 +131,7 @@ def prepare_notebook(nb: nbformat.NotebookNode, stem: str, errata: list[Erratum]
     above its output, as JupyterLab collapses it with ``source_hidden``)."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
-        if cell.cell_type == "code" and is_solution(cell):
+        if is_solution(cell):
             tags = cell.metadata.setdefault("tags", [])
             tags += [HIDE_SOLUTION] if HIDE_SOLUTION not in tags else []
             number = SOLUTION_FIRST_LINE.match(cell.source.lstrip())

@@ -201,7 +201,8 @@ def exercise_count(nb: nbformat.NotebookNode) -> int:
 
 def is_solution(cell: nbformat.NotebookNode) -> bool:
     """True for a code cell tagged ``solution``."""
-    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
+    return (cell.get("cell_type") == "code"
+            and SOLUTION_TAG in cell.get("metadata", {}).get("tags", []))
 
 
 def check_solutions(nb: nbformat.NotebookNode) -> list[str]:

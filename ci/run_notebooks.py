@@ -29,6 +29,7 @@ from pathlib import Path
 import nbformat
 
 from ci.catalog import NOTEBOOKS, ROOT, notebook_paths
+from ci.check_notebooks import is_solution
 
 BUILD = ROOT / "build"
 FLOOR_NAME = "_floor"
@@ -109,7 +110,7 @@ def solution_seconds(path: Path) -> float:
     return round(sum(
         cell.metadata.get("papermill", {}).get("duration") or 0.0
         for cell in nb.cells
-        if cell.cell_type == "code" and "solution" in cell.metadata.get("tags", [])
+        if is_solution(cell)
     ), 2)
 
 
