@@ -216,7 +216,8 @@ def _link_text(text: str) -> str:
                    for i, part in enumerate(parts))
 
 
-def assemble(notebooks: Path, site: Path, src: Path) -> tuple[list[Entry], int]:
+def assemble(notebooks: Path, site: Path, src: Path,
+             language: str = "en") -> tuple[list[Entry], int]:
     """Write the Sphinx source folder; return the entries and the number of errata."""
     paths, entries = notebook_paths(notebooks), catalog(notebooks)
     if not entries:

@@ -16,7 +16,16 @@ from pathlib import Path
 
 project = "PyTorch Notes"
 author = "the pytorch-notes authors (MIT License)"
-language = "en"
+language = "en"  # the Chinese edition: -D language=zh_CN (ci.build_site --language)
+
+# Translations: one catalog a page, site/locale/zh_CN/LC_MESSAGES/<page>.po, kept by
+# `make translations` (ci/translations.py) from the templates `sphinx-build -b gettext`
+# extracts. No source locations in the catalogs: they would change with every edit.
+locale_dirs = ["locale"]
+gettext_compact = False
+gettext_location = False
+gettext_uuid = False
+gettext_additional_targets = []  # code, outputs and math stay as they are
 
 extensions = ["myst_nb"]
 nb_execution_mode = "off"  # outputs are committed and verified by nbval
@@ -32,6 +41,7 @@ nitpicky = True  # a broken cross-reference is a warning, and warnings are error
 html_theme = "sphinx_book_theme"
 html_title = "PyTorch Notes · PyTorch 笔记"
 html_static_path = ["_static"]
+templates_path = ["_templates"]
 html_css_files = ["custom.css"]
 html_favicon = "_static/favicon.svg"
 html_copy_source = False  # the .ipynb download comes from the page's own link
@@ -40,6 +50,7 @@ html_last_updated_fmt = None
 html_show_copyright = False  # the footer says "By the authors (MIT License)"
 html_context = {"default_mode": "auto"}  # light or dark as the reader's system prefers
 html_theme_options = {
+    "article_header_end": ["language-switch.html", "article-header-buttons.html"],
     "home_page_in_toc": False,  # the site title above the menu leads home
     "show_toc_level": 2,
     "use_download_button": False,
@@ -48,6 +59,30 @@ html_theme_options = {
 }
 if REPOSITORY := os.environ.get("PYTORCH_NOTES_REPO_URL"):  # set by ci.build_site in CI
     html_theme_options |= {"repository_url": REPOSITORY, "use_repository_button": True}
+
+# The two editions: English at the site's root, Chinese in zh_CN/ (ci.build_site builds
+# both). Every page links to the same page in the other edition (_templates/
+# language-switch.html).
+EDITIONS = {"en": ("", "English"), "zh_CN": ("zh_CN/", "中文")}
+
+# Chinese search: jieba cuts the text into words; the glossary's Chinese terms are added
+# to its dictionary (ci.build_site writes the list), so 学习率 or 门控循环单元 is one word.
+SEARCH_DICT = "search_terms_zh.txt"
+
+
+def chinese_search(app, config) -> None:
+    """In the Chinese edition, add the glossary's terms to jieba's dictionary."""
+    if not config.language.startswith("zh"):
+        return
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # not "Building prefix dict..." on every build
+    terms = Path(app.confdir) / SEARCH_DICT
+    if not terms.is_file():
+        raise RuntimeError(f"{terms} is missing: build with python -m ci.build_site")
+    config.html_search_options = {"dict": str(terms)}
 
 # MathJax 3 (SVG output: no font files at all), from the pinned wheel, served locally.
 MATHJAX_DIST = "sphinx-mathjax-offline"
@@ -95,8 +130,21 @@ def trim_output(app, exception) -> None:
         sources.rmdir()
 
 
+def other_editions(app, pagename, templatename, context, doctree) -> None:
+    """Give the page's template the links to the same page in the other editions."""
+    here = app.config.language
+    root = "../" * pagename.count("/") + ("../" if EDITIONS[here][0] else "")
+    context["other_editions"] = [
+        {"href": f"{root}{prefix}{pagename}.html", "label": label,
+         "lang": code.replace("_", "-")}
+        for code, (prefix, label) in EDITIONS.items() if code != here]
+
+
 def setup(app) -> None:
-    """Fail early when MathJax is absent; ship it with every build; trim the output."""
+    """Fail early when MathJax is absent; ship it with every build; trim the output;
+    link every page to its other editions."""
     mathjax_source()
+    app.connect("html-page-context", other_editions)
+    app.connect("config-inited", chinese_search)
     app.connect("build-finished", copy_mathjax)
     app.connect("build-finished", trim_output)
