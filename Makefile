@@ -10,6 +10,7 @@ NB ?=
 NOTEBOOK_JOBS ?= 2
 
 .PHONY: help setup run test lint unit check nbval lab execute site browser clean pins \
+	translations translations-check \
 	chromium-start \
 	lane-lowest lane-newest lab-check lock-check
 
@@ -18,7 +19,8 @@ help:
 	@echo "make test     lint, unit tests, notebook checks, strict nbval, site + browser check"
 	@echo "make lab      open JupyterLab on notebooks/"
 	@echo "make execute NB=01_tensors   re-execute a notebook from its .py, then nbval it twice"
-	@echo "make site     build the static site into build/site/"
+	@echo "make site     build the static site: build/site/ (English), build/site/zh_CN/ (中文)"
+	@echo "make translations   after an English change: update the Chinese catalogs"
 	@echo "make browser  build the site, then check every page in headless Chromium"
 	@echo "make lane-lowest / lane-newest   every notebook under the lowest / newest versions"
 	@echo "make lab-check    Run All of every notebook in JupyterLab, in headless Chromium"
@@ -63,6 +65,17 @@ unit: $(STAMP)
 check: $(STAMP)
 	$(PY) -m ci.check_notebooks
 	$(PY) -m ci.readme_table --check
+	$(PY) -m ci.translations check
+
+# The Chinese edition's catalogs (site/locale/zh_CN/LC_MESSAGES/<page>.po): extract the
+# English pages' messages and merge them in. New messages come in empty, changed ones
+# fuzzy with the previous English beside them; translate those, then `make test`
+# (ci.translations check) proves every message is done. See CONTRIBUTING.md.
+translations: $(STAMP)
+	$(PY) -m ci.translations update
+
+translations-check: $(STAMP)
+	$(PY) -m ci.translations check
 
 # Strict nbval twice: in the machine's own numerical environment (one intra-op thread
 # per kernel, two kernels at once on two cores) and in a second one (ATen's portable

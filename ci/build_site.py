@@ -22,6 +22,7 @@ import re
 import shutil
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import nbformat
 
 from ci.catalog import LEARN_HEADING, NOTEBOOKS, ROOT, Entry, catalog, notebook_paths
 from ci.check_notebooks import SOLUTION_FIRST_LINE, is_solution
+from ci.translations import translate_markdown, translations
 
 SITE = ROOT / "site"
 BUILD = ROOT / "build"
@@ -41,6 +43,13 @@ HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 README_LINK_RE = re.compile(r"\]\(\.\./README\.md(?:#[^)\s]*)?\)")
 REPO_ENV = "PYTORCH_NOTES_REPO_URL"
 HIDE_SOLUTION = "hide-input"  # MyST-NB folds the cell's code into a closed dropdown
+SEARCH_TERMS = "search_terms_zh.txt"  # jieba's extra words; site/conf.py reads it
+CHINESE = "zh_CN"  # the Chinese edition: build/site/zh_CN/, from site/locale/zh_CN
+# The labels the build writes itself (the page text comes from the catalogs).
+SOLUTION_PROMPTS = {"en": ("Show the solution{to}", "Hide the solution{to}",
+                           " to exercise {n}"),
+                    CHINESE: ("显示{to}参考解答", "隐藏{to}参考解答", "练习 {n} 的")}
+GLOSSARY_TERM_RE = re.compile(r"^\|\s*([^|`]+?)\s*\|", re.MULTILINE)
 
 
 @dataclass
@@ -125,7 +134,8 @@ def run_box(stem: str, repo_url: str | None = None) -> str:
 
 
 def prepare_notebook(nb: nbformat.NotebookNode, stem: str, errata: list[Erratum],
-                     repo_url: str | None = None) -> nbformat.NotebookNode:
+                     repo_url: str | None = None,
+                     language: str = "en") -> nbformat.NotebookNode:
     """Return a copy of ``nb`` for the site: erratum anchors, run box, site links,
     and each solution's code folded (MyST-NB's ``hide-input``: a closed dropdown
     above its output, as JupyterLab collapses it with ``source_hidden``)."""
@@ -134,11 +144,12 @@ def prepare_notebook(nb: nbformat.NotebookNode, stem: str, errata: list[Erratum]
         if is_solution(cell):
             tags = cell.metadata.setdefault("tags", [])
             tags += [HIDE_SOLUTION] if HIDE_SOLUTION not in tags else []
+            show, hide, exercise = SOLUTION_PROMPTS[language]
             number = SOLUTION_FIRST_LINE.match(cell.source.lstrip())
-            to = f" to exercise {number.group(1)}" if number else ""
+            to = exercise.format(n=number.group(1)) if number else ""
             cell.metadata.setdefault("mystnb", {}).update(
-                code_prompt_show=f"Show the solution{to}",
-                code_prompt_hide=f"Hide the solution{to}")
+                code_prompt_show=show.format(to=to),
+                code_prompt_hide=hide.format(to=to))
     by_cell: dict[int, list[Erratum]] = {}
     for erratum in errata:
         by_cell.setdefault(erratum.cell, []).append(erratum)
@@ -216,6 +227,31 @@ def _link_text(text: str) -> str:
                    for i, part in enumerate(parts))
 
 
+def translate_notebook(nb: nbformat.NotebookNode, stem: str,
+                       locale: Path) -> nbformat.NotebookNode:
+    """Return a copy of ``nb`` whose markdown cells are translated with the page's
+    catalog; code cells and their outputs are unchanged."""
+    table = translations(stem, locale / "LC_MESSAGES")
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = translate_markdown(cell.source, table,
+                                             ("](../README.md)", "](index.md)"))[0]
+    return nb
+
+
+def search_terms(glossary: Path) -> str:
+    """Return jieba's extra dictionary: each Chinese term of the glossary, a line each
+    (``权重 · 偏置`` and ``轮（轮次）`` give two terms each)."""
+    terms: list[str] = []
+    for cell in GLOSSARY_TERM_RE.findall(glossary.read_text(encoding="utf-8")):
+        for term in re.split(r"[·（）()]", cell):
+            term = term.strip()
+            if re.fullmatch(r"[\u4e00-\u9fff]{2,}", term) and term not in terms:
+                terms.append(term)
+    return "".join(f"{term}\n" for term in terms)
+
+
 def assemble(notebooks: Path, site: Path, src: Path,
              language: str = "en") -> tuple[list[Entry], int]:
     """Write the Sphinx source folder; return the entries and the number of errata."""
@@ -231,53 +267,84 @@ def assemble(notebooks: Path, site: Path, src: Path,
     for path, entry in zip(paths, entries, strict=True):
         nb = nbformat.read(path, as_version=4)
         errata[entry.stem] = collect_errata(nb, entry.stem, entry.number)
-        nbformat.write(prepare_notebook(nb, entry.stem, errata[entry.stem], repo_url),
-                       src / path.name)
-        shutil.copy2(path, src / DOWNLOADS / path.name)
+        nbformat.write(prepare_notebook(nb, entry.stem, errata[entry.stem], repo_url,
+                                        language), src / path.name)
+        if language == "en":
+            shutil.copy2(path, src / DOWNLOADS / path.name)
+        else:  # the download is the notebook in Chinese: its markdown translated
+            chinese = translate_notebook(nb, entry.stem, site / "locale" / language)
+            nbformat.write(chinese, src / DOWNLOADS / path.name)
+    if language != "en":
+        (src / SEARCH_TERMS).write_text(search_terms(site / "glossary.md"),
+                                        encoding="utf-8")
     template = (site / "index.md").read_text(encoding="utf-8")
     (src / "index.md").write_text(landing_page(template, entries), encoding="utf-8")
     (src / "errata.md").write_text(errata_page(entries, errata), encoding="utf-8")
     return entries, sum(len(v) for v in errata.values())
 
 
-def sphinx(src: Path, out: Path, doctrees: Path) -> int:
+def sphinx(src: Path, out: Path, doctrees: Path, language: str = "en") -> int:
     """Run sphinx-build in this process (warnings are errors, nitpicky); its status."""
     from sphinx.cmd.build import build_main
 
-    if out.exists():
-        shutil.rmtree(out)
     if url := repository_url():
         os.environ[REPO_ENV] = url
     return build_main(["-b", "html", "-W", "--keep-going", "-n", "-q", "-E",
+                       "-D", f"language={language}",
                        "-d", str(doctrees), str(src), str(out)])
 
 
+def build_edition(language: str, notebooks: Path, site: Path, src: Path,
+                  out: Path) -> tuple[int, int, int]:
+    """Assemble and build one edition; return (notebooks, errata, Sphinx's status)."""
+    try:
+        entries, n_errata = assemble(notebooks, site, src, language)
+    except ValueError as err:  # a notebook without its title or goals (ci.catalog)
+        print(f"site build FAILED: {err}", file=sys.stderr)
+        return 0, 0, 1
+    doctrees = src.parent / f"{src.name}_doctrees"
+    return len(entries), n_errata, sphinx(src, out, doctrees, language)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Assemble the sources, build the site, and say where to open it."""
+    """Assemble the sources, build both editions (two processes), say where to open
+    them."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS)
     parser.add_argument("--site", type=Path, default=SITE, help="conf.py and pages")
     parser.add_argument("--src", type=Path, default=BUILD / "site_src")
     parser.add_argument("--out", type=Path, default=BUILD / "site")
+    parser.add_argument("--languages", nargs="+", default=["en", CHINESE],
+                        choices=["en", CHINESE], help="the editions to build")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    try:
-        entries, n_errata = assemble(args.notebooks, args.site, args.src)
-    except ValueError as err:  # a notebook without its title or goals (ci.catalog)
-        print(f"site build FAILED: {err}", file=sys.stderr)
-        return 1
-    status = sphinx(args.src, args.out, args.src.parent / "site_doctrees")
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    jobs = {language: (language, args.notebooks, args.site,
+                       args.src if language == "en" else
+                       args.src.with_name(f"{args.src.name}_{language}"),
+                       args.out if language == "en" else args.out / language)
+            for language in args.languages}
+    with ProcessPoolExecutor(max_workers=len(jobs)) as pool:
+        results = {language: pool.submit(build_edition, *job)
+                   for language, job in jobs.items()}
+        results = {language: future.result() for language, future in results.items()}
     seconds = time.perf_counter() - start
-    if status:
-        print(f"site build FAILED (sphinx exit {status}): fix the warnings above. "
-              f"{args.src.name}/NN_topic.ipynb:CCLLLL is cell CC (from 1), line LLLL "
+    failed = [language for language, result in results.items() if result[2]]
+    if failed:
+        src = jobs[failed[0]][3]
+        print(f"site build FAILED ({', '.join(failed)}): fix the warnings above. "
+              f"{src.name}/NN_topic.ipynb:CCLLLL is cell CC (from 1), line LLLL "
               "of notebooks/NN_topic.ipynb.", file=sys.stderr)
         return 1
-    index = args.out / "index.html"
-    shown = index.relative_to(ROOT) if index.is_relative_to(ROOT) else index
-    print(f"site: {len(entries)} notebooks, {n_errata} errata, built in {seconds:.1f} s"
-          f"\nopen {shown}  (file://{index.resolve()})")
+    n_notebooks, n_errata, _ = next(iter(results.values()))
+    print(f"site: {len(results)} editions ({', '.join(results)}), {n_notebooks} "
+          f"notebooks, {n_errata} errata, built in {seconds:.1f} s")
+    for job in jobs.values():
+        index = job[4] / "index.html"
+        shown = index.relative_to(ROOT) if index.is_relative_to(ROOT) else index
+        print(f"open {shown}  (file://{index.resolve()})")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The Chinese edition's catalogs: one ``.po`` a page in ``site/locale/zh_CN/LC_MESSAGES/``.
+"""The Chinese edition's catalogs: a ``.po`` a page, ``site/locale/zh_CN/LC_MESSAGES/``.
 
     python -m ci.translations update    # make translations: after an English change
     python -m ci.translations check     # in make test: fails when anything is missing
@@ -38,9 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import denormalize, read_po, write_po
 
-from ci.catalog import NOTEBOOKS, ROOT, notebook_paths
+from ci.catalog import NOTEBOOKS, ROOT
 
 SITE = ROOT / "site"
 BUILD = ROOT / "build"
@@ -49,22 +49,60 @@ LOCALE = SITE / "locale"
 CATALOGS = LOCALE / LANGUAGE / "LC_MESSAGES"
 ERRATUM_MARK = "**Erratum (勘误)**"
 ERRATUM_MARK_ZH = "**勘误 (Erratum)**"
-SITE_PAGES = ("index", "errata", "glossary")  # after the notebooks: copies come from those
+SITE_PAGES = ("index", "errata", "glossary")  # after the notebooks, the copies' sources
 
 CODE_RE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 ROLE_RE = re.compile(r"\{[a-z][\w:-]*\}(?=`)")
-LINK_TARGET_RE = re.compile(r"\]\(([^)\s]*)\)")
+LINK_TARGET_RE = re.compile(r"\]\(\s*([^)\s]*)\s*\)")
 MATH_RE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.DOTALL)
 TEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+(\{[^{}]*\})?")
 WORD_RE = re.compile(r"[A-Za-z]{3,}")
+# Sphinx parses a translation as Markdown and keeps it only if it is one paragraph: a
+# heading "2. 模型" would be a numbered list (and stay English); "2\. 模型" is not.
+BLOCK_START_RE = re.compile(r"^(\d+)([.)])(?=\s)|^[-+*>#](?=\s)")
 ERRATA_ENTRY_RE = re.compile(r"^\[(?P<heading>.+)\]\((?P<target>#erratum-\d\d-\d+)\) — "
                              r"(?P<text>.+)$", re.DOTALL)
 
 
 def read_catalog(path: Path) -> Catalog:
-    """Read a ``.po`` or ``.pot`` file."""
+    """Read a ``.po`` or ``.pot`` file, with the previous English (``#| msgid``) of
+    each fuzzy message, which Babel's reader skips."""
     with path.open("rb") as handle:
-        return read_po(handle, locale=LANGUAGE if path.suffix == ".po" else None)
+        catalog = read_po(handle, locale=LANGUAGE if path.suffix == ".po" else None)
+    for message in catalog:  # Babel reads `#| msgid` lines as translator comments
+        message.user_comments = [c for c in message.user_comments
+                                 if not c.startswith("|")]
+    for msgid, previous in _previous_ids(path.read_text(encoding="utf-8")).items():
+        if (message := catalog.get(msgid)) is not None and message.fuzzy:
+            message.previous_id = [previous]
+    return catalog
+
+
+def _previous_ids(text: str) -> dict[str, str]:
+    """Return ``{msgid: previous msgid}`` from a PO file's ``#| msgid`` comments."""
+    found: dict[str, str] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("#| msgid "):
+            i += 1
+            continue
+        previous = [lines[i].removeprefix("#| msgid ")]
+        i += 1
+        while i < len(lines) and lines[i].startswith('#| "'):
+            previous.append(lines[i].removeprefix("#| "))
+            i += 1
+        while i < len(lines) and not lines[i].startswith("msgid "):
+            i += 1
+        if i == len(lines):
+            break
+        current = [lines[i].removeprefix("msgid ")]
+        i += 1
+        while i < len(lines) and lines[i].startswith('"'):
+            current.append(lines[i])
+            i += 1
+        found[denormalize("\n".join(current))] = denormalize("\n".join(previous))
+    return found
 
 
 def write_catalog(path: Path, catalog: Catalog) -> None:
@@ -132,7 +170,7 @@ def _key(msgid: str, page: str) -> str:
 def derived(msgid: str, page: str, known: dict[str, tuple[str, str]]) -> \
         tuple[str, str] | None:
     """Return ``(source page, translation)`` of a message a translator need not write:
-    a copy of the same message elsewhere, an errata entry, or a message without prose."""
+    a copy of the same message elsewhere, an errata entry, a message without prose."""
     if page == "errata" and (entry := ERRATA_ENTRY_RE.match(msgid)):
         heading = known.get(entry["heading"])
         callout = known.get(f"{ERRATUM_MARK} — {entry['text']}")
@@ -148,7 +186,8 @@ def derived(msgid: str, page: str, known: dict[str, tuple[str, str]]) -> \
     return None
 
 
-def update(templates: dict[str, Catalog], folder: Path = CATALOGS) -> dict[str, Counter]:
+def update(templates: dict[str, Catalog],
+           folder: Path = CATALOGS) -> dict[str, Counter]:
     """Merge each template into its catalog, fill in the derived messages, write the
     catalogs, and return per page the counts of translated, fuzzy and empty messages."""
     catalogs: dict[str, Catalog] = {}
@@ -165,15 +204,20 @@ def update(templates: dict[str, Catalog], folder: Path = CATALOGS) -> dict[str, 
                               header_comment=f"# PyTorch Notes, Chinese edition: the "
                               f"page {page}.\n# Kept by `make translations` "
                               "(ci/translations.py); see CONTRIBUTING.md.")
+        previous = {m.id: m.previous_id for m in catalog if m.id and m.previous_id}
         catalog.update(template, update_creation_date=False)
         catalog.obsolete.clear()
+        for message in catalog:  # still fuzzy from an earlier update: keep its mark
+            if message.fuzzy and not message.previous_id and message.id in previous:
+                message.previous_id = previous[message.id]
         catalogs[page] = catalog
     known = memory(catalogs)
     for page in page_order(catalogs):
         for message in catalogs[page]:
             if not message.id:
                 continue
-            if found := derived(message.id, page, known):
+            found = derived(message.id, page, known)
+            if found and (found[0] != "(no prose)" or not message.string):
                 message.string = found[1]
                 message.flags.discard("fuzzy")
                 message.previous_id = []
@@ -202,6 +246,12 @@ class Problem:
         return f"{self.catalog}: {self.kind}{english}"
 
 
+def _escape_start(match: re.Match) -> str:
+    if match.group(1):
+        return f"{match.group(1)}\\{match.group(2)}"
+    return f"\\{match.group(0)}"
+
+
 def markup_problems(msgid: str, msgstr: str) -> list[str]:
     """Return what the translation lost or changed of the message's markup."""
     problems = []
@@ -221,6 +271,10 @@ def markup_problems(msgid: str, msgstr: str) -> list[str]:
     if prose[0].count("**") != prose[1].count("**"):
         problems.append(f"bold markers: {prose[0].count('**')} in the English, "
                         f"{prose[1].count('**')} in the translation")
+    if msgstr != msgid and (start := BLOCK_START_RE.match(msgstr)):
+        problems.append(f"starts with `{start.group(0)}`, which Markdown reads as a "
+                        "list, heading or quote, so Sphinx drops the translation: "
+                        f"escape it: `{_escape_start(start)}`")
     if msgid.startswith(ERRATUM_MARK) and not msgstr.startswith(ERRATUM_MARK_ZH):
         problems.append(f"an erratum callout must start with {ERRATUM_MARK_ZH}")
     return problems
@@ -240,8 +294,8 @@ def check(templates: dict[str, Catalog], folder: Path = CATALOGS) -> list[Proble
         catalogs[page] = read_catalog(path)
     for path in sorted(folder.glob("*.po")):
         if path.stem not in templates:
-            problems.append(Problem(str(shown / path.name), "catalog of a page the site "
-                                    "no longer has (run make translations)"))
+            problems.append(Problem(str(shown / path.name), "catalog of a page the "
+                                    "site no longer has (run make translations)"))
     known = memory(catalogs)
     for page, catalog in catalogs.items():
         name = str(shown / f"{page}.po")
@@ -258,7 +312,8 @@ def check(templates: dict[str, Catalog], folder: Path = CATALOGS) -> list[Proble
                 problems.append(Problem(name, "fuzzy (the English changed: check the "
                                         "translation, then remove the fuzzy flag)",
                                         message.id))
-            elif not message.string:
+                continue  # its markup is checked once it is translated again
+            if not message.string:
                 problems.append(Problem(name, "untranslated", message.id))
                 continue
             problems += [Problem(name, f"markup: {issue}", message.id)
@@ -270,12 +325,62 @@ def check(templates: dict[str, Catalog], folder: Path = CATALOGS) -> list[Proble
     return problems
 
 
+def translations(page: str, folder: Path = CATALOGS) -> dict[str, str]:
+    """Return ``{English: Chinese}`` of a page's finished (non-fuzzy) translations."""
+    path = folder / f"{page}.po"
+    if not path.is_file():
+        return {}
+    return {m.id: m.string for m in read_catalog(path)
+            if m.id and m.string and not m.fuzzy}
+
+
+def translate_markdown(source: str, table: dict[str, str],
+                       links: tuple[str, str] = ("", "")) -> tuple[str, list[str]]:
+    """Translate a Markdown cell block by block (paragraph, heading, list item, table
+    cell: the units Sphinx extracts as messages), keeping each block's prefix (``## ``,
+    ``- ``, ``> ``). ``links`` is (as in the notebook, as on the site) for a link target
+    the site rewrites. Return the text and the prose blocks without a translation."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(source)
+    lines = source.split("\n")
+    missing: list[str] = []
+    edits: list[tuple[int, int, str, str]] = []  # first line, end, English, Chinese
+    for index, token in enumerate(tokens):
+        if token.type != "inline" or not token.map:
+            continue
+        english = token.content.replace("\n", " ").strip()
+        key = english.replace(*links) if links[0] else english
+        if key not in table:
+            if needs_translator(english) and not english.startswith("$$"):
+                missing.append(english)
+            continue
+        chinese = table[key].replace(links[1], links[0]) if links[0] else table[key]
+        kind = tokens[index - 1].type
+        edits.append((*token.map, token.content, chinese)
+                     if kind not in ("th_open", "td_open") else
+                     (token.map[0], -1, english, chinese))
+    for start, end, english, chinese in sorted(edits, key=lambda e: -e[0]):
+        if end == -1:  # a table cell: replace it inside its row
+            row = lines[start]
+            at = row.find(english)
+            lines[start] = row[:at] + chinese + row[at + len(english):]
+            continue
+        first = english.split("\n", 1)[0]
+        at = lines[start].find(first)
+        prefix = lines[start][:at] if at >= 0 else ""
+        lines[start:end] = [prefix + chinese.replace("\n", " ")]
+    return "\n".join(lines), missing
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["update", "check", "stats"])
     parser.add_argument("--catalogs", type=Path, default=CATALOGS)
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS)
+    parser.add_argument("--templates", type=Path, metavar="DIR",
+                        help="check against these .pot files, not fresh ones")
     parser.add_argument("--pages", nargs="+", metavar="PAGE",
                         help="check only these catalogs (e.g. 01_tensors glossary)")
     args = parser.parse_args(argv)
@@ -288,15 +393,21 @@ def main(argv: list[str] | None = None) -> int:
                   f"{counts['done']:4} translated, {counts['fuzzy']} fuzzy, "
                   f"{counts['empty']} untranslated")
         return 0
-    with tempfile.TemporaryDirectory(dir=BUILD if BUILD.is_dir() else None) as tmp:
-        out = BUILD / "gettext" if args.command == "update" else Path(tmp) / "gettext"
-        templates = extract_templates(out, args.notebooks)
+    if args.templates and args.command == "check":
+        templates = {p.stem: read_catalog(p)
+                     for p in sorted(args.templates.glob("*.pot"))}
+    else:
+        with tempfile.TemporaryDirectory(dir=BUILD if BUILD.is_dir() else None) as tmp:
+            out = BUILD / "gettext" if args.command == "update" \
+                else Path(tmp) / "gettext"
+            templates = extract_templates(out, args.notebooks)
     if args.command == "update":
         counts = update(templates, args.catalogs)
         todo = 0
         for page, count in counts.items():
             todo += count["fuzzy"] + count["empty"]
-            print(f"{page:22} {sum(count.values()):4} messages, {count['fuzzy']} fuzzy, "
+            print(f"{page:22} {sum(count.values()):4} messages, "
+                  f"{count['fuzzy']} fuzzy, "
                   f"{count['empty']} untranslated")
         print(f"{todo} messages to translate or check in {args.catalogs}"
               if todo else "every message is translated")

@@ -466,8 +466,8 @@ assert {"0.weight", "0.bias", "1.running_mean", "1.running_var"} <= set(
     bn_model.state_dict())
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote "只有那些参数可以训练的layer才会被保存到模型的
-# > state_dict中" (only layers with trainable parameters are saved in the `state_dict`).
+# > **Erratum (勘误)** — the note wrote "只有那些参数可以训练的layer才会被保存到模型的state_dict中"
+# > (only layers with trainable parameters are saved in the `state_dict`).
 # > It holds every parameter, trainable or frozen, and every persistent buffer: above,
 # > neither layer has a trainable parameter and both are saved, `BatchNorm1d` with
 # > `running_mean`, `running_var` and `num_batches_tracked`. Forgetting the buffers

@@ -518,8 +518,8 @@ print(f"z = 1: the note's cell moves away from h_prev by {note_moves:.3f}")
 # > reset placement gives a different cell (the cells above).
 #
 # > **Erratum (勘误)** — the note's prose gives the candidate the weight $(1-z)$
-# > ("遗忘$z$和选择$(1-z)$", "使用包含当前输入的$h^{'}$中所对应的权重进行弥补
-# > $(1-z)$"); its own formula weights $h'$ by $z$ and $h^{t-1}$ by $(1-z)$, as
+# > ("遗忘$z$和选择$(1-z)$", "使用包含当前输入的$h^{'}$中所对应的权重进行弥补$(1-z)$");
+# > its own formula weights $h'$ by $z$ and $h^{t-1}$ by $(1-z)$, as
 # > pinning $z$ shows (cell above). In PyTorch's convention it is $z_t$ that keeps
 # > the old state and $(1-z_t)$ that weights the candidate.
 #
@@ -675,8 +675,8 @@ except RuntimeError as err:
     print(f"float32: {type(err).__name__}: {str(err).split(';')[0]}")
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote `embed = nn.Embedding(3, 50)` ("将3个词映射为
-# > 50维向量") and then embeds `list(itertools.zip_longest(x, fillvalue=PAD))`; the
+# > **Erratum (勘误)** — the note wrote `embed = nn.Embedding(3, 50)` ("将3个词映射为50维向量")
+# > and then embeds `list(itertools.zip_longest(x, fillvalue=PAD))`; the
 # > first argument of `nn.Embedding` is the vocabulary size, which must exceed the
 # > largest index (5 here, so at least 6), and the input must be an integer tensor
 # > (int64 or int32), not a list: the cells above print the `TypeError` and the

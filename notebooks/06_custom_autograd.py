@@ -163,8 +163,8 @@ print(f"outputs: {type(y_out).__name__}, {type(k_plus_1).__name__} {k_plus_1} | 
 print(f"backward got grad_int = {y_out.grad_fn.grad_int}")
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote that the autograd engine "将Variable unpack成
-# > Tensor" before `forward` and that inputs and outputs "必须是Variable"; since
+# > **Erratum (勘误)** — the note wrote that the autograd engine "将Variable unpack成Tensor"
+# > before `forward` and that inputs and outputs "必须是Variable"; since
 # > PyTorch 0.4 `Variable` is merged into `Tensor` (`Variable(t)` returns a `Tensor`,
 # > first cell above), `forward` receives what you pass to `apply`, and inputs and
 # > outputs may be non-tensors (cell above; `bias=None` in section 1.3), as the note's

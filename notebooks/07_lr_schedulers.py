@@ -510,8 +510,8 @@ plt.show()
 # ## 6. LambdaLR
 #
 # `LambdaLR` multiplies the **initial** rate by any function of the step:
-# $\eta_t = \eta_0\,\lambda(t)$; the note's sentence "将每个参数组的学习率设置为初始lr
-# 乘以给定函数" says the same, per parameter group (6.3). The note names its function
+# $\eta_t = \eta_0\,\lambda(t)$; the note's sentence "将每个参数组的学习率设置为初始lr乘以给定函数"
+# says the same, per parameter group (6.3). The note names its function
 # `lambda`; we compile its block as written:
 
 # %%
@@ -707,8 +707,8 @@ print(f"step {t_edit + 1}: scheduler {scheduler.get_last_lr()[0]:.4g} (the recur
       f"from the halved rate) | closed form {cosine_lr(t_edit + 1):.4g}")
 
 # %% [markdown]
-# The note describes the schedule as "以余弦函数为周期，并在每个周期最大值时重新设置
-# 学习率。以初始学习率为最大学习率" (periodic in a cosine, set back at each period's
+# The note describes the schedule as "以余弦函数为周期，并在每个周期最大值时重新设置学习率。以初始学习率为最大学习率"
+# (periodic in a cosine, set back at each period's
 # maximum, the initial rate being the maximum). Read as "the rate comes back to the
 # initial rate at each maximum", that is right (the maxima above). Read as a *jump*
 # back, a restart, it is not: PyTorch's docs say `CosineAnnealingLR` does cosine
@@ -954,8 +954,8 @@ plt.show()
 # A warm-up starts small to avoid huge early updates. `LinearLR` ramps the factor from
 # $f_0$ to 1 in $W$ steps and `SequentialLR` hands over to a cosine over the
 # remaining $T - W$ steps:
-# $$\eta_t = \begin{cases} \eta_0\left(f_0 + (1-f_0)\,\tfrac{t}{W}\right) & t < W \\
-# \tfrac12\eta_0\left(1 + \cos\frac{\pi (t-W)}{T-W}\right) & t \ge W \end{cases}$$
+# $$\eta_t = \begin{cases} \eta_0\left(f_0 + (1-f_0)\,\tfrac{t}{W}\right) & t < W
+# \\ \tfrac12\eta_0\left(1 + \cos\frac{\pi (t-W)}{T-W}\right) & t \ge W \end{cases}$$
 
 # %%
 def warmup_cosine_lr(t, total=NUM_STEPS):
@@ -983,8 +983,8 @@ check_schedule("warm-up + cosine", [warmup_cosine_lr(t) for t in steps], warmup_
 # $\eta_{\max}$ at step $u = p\,T - 1$ ($p$ = `pct_start`), then falls along a cosine
 # to $\eta_{\text{end}} = \eta_{\text{start}}/d_f$ ($d_f$ = `final_div_factor`) at
 # step $T-1$. With $A(a, b, x) = b + \tfrac12(a-b)(1+\cos\pi x)$ (`cos_anneal` below):
-# $$\eta_t = \begin{cases} A(\eta_{\text{start}}, \eta_{\max}, t/u) & t \le u \\
-# A(\eta_{\max}, \eta_{\text{end}}, (t-u)/(T-1-u)) & t > u \end{cases}$$
+# $$\eta_t = \begin{cases} A(\eta_{\text{start}}, \eta_{\max}, t/u) & t \le u
+# \\ A(\eta_{\max}, \eta_{\text{end}}, (t-u)/(T-1-u)) & t > u \end{cases}$$
 
 # %%
 def cos_anneal(start, end, frac):

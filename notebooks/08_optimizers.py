@@ -195,8 +195,8 @@ def check_rule(name, torch_optimizer, my_step, **hyper):
 # $$g_t \leftarrow g_t + \lambda\theta_{t-1},\qquad
 # b_t = \begin{cases} g_t & t = 1\\ \mu b_{t-1} + (1-\tau)\,g_t & t > 1\end{cases}$$
 # $$\theta_t = \theta_{t-1} - \gamma\,d_t,\qquad
-# d_t = \begin{cases} g_t & \mu = 0\\ g_t + \mu b_t & \text{Nesterov}\\
-# b_t & \text{otherwise}\end{cases}$$
+# d_t = \begin{cases} g_t & \mu = 0\\ g_t + \mu b_t & \text{Nesterov}
+# \\ b_t & \text{otherwise}\end{cases}$$
 # Note the first step: the buffer starts as $g_1$ itself, not $(1-\tau)g_1$.
 
 # %%

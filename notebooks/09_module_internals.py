@@ -1162,8 +1162,8 @@ assert len(list(nested.modules())) == 1 + len(descendants)
 assert next(iter(nested.named_modules()))[0] == ""
 
 # %% [markdown]
-# > **Erratum (勘误)** — the note wrote that `modules()` and `named_modules()` "递归返回
-# > 所有子代module" (recursively return all descendant modules); that is incomplete:
+# > **Erratum (勘误)** — the note wrote that `modules()` and `named_modules()` "递归返回所有子代module"
+# > (recursively return all descendant modules); that is incomplete:
 # > they yield the module itself first (named `''`), then its descendants, so
 # > `len(list(model.modules()))` is one more than the number of descendants; the cell
 # > above shows it.

@@ -66,14 +66,17 @@ if REPOSITORY := os.environ.get("PYTORCH_NOTES_REPO_URL"):  # set by ci.build_si
 EDITIONS = {"en": ("", "English"), "zh_CN": ("zh_CN/", "中文")}
 
 # Chinese search: jieba cuts the text into words; the glossary's Chinese terms are added
-# to its dictionary (ci.build_site writes the list), so 学习率 or 门控循环单元 is one word.
+# to its dictionary (ci.build_site writes the list): 学习率, 门控循环单元 are one word.
 SEARCH_DICT = "search_terms_zh.txt"
 
 
-def chinese_search(app, config) -> None:
-    """In the Chinese edition, add the glossary's terms to jieba's dictionary."""
+def chinese_edition(app, config) -> None:
+    """In the Chinese edition, add the glossary's terms to jieba's dictionary and give
+    the search box a Chinese placeholder (the theme's other labels come translated)."""
     if not config.language.startswith("zh"):
         return
+    config.html_theme_options = {**config.html_theme_options,
+                                 "search_bar_text": "搜索……"}
     import logging
 
     import jieba
@@ -130,6 +133,45 @@ def trim_output(app, exception) -> None:
         sources.rmdir()
 
 
+def fix_chinese_stemmer(app) -> None:
+    """Make the Chinese search page work under Sphinx 9.0: it names the JavaScript
+    stemmer after the language ("ChineseStemmer"), but Chinese search ships the English
+    one, so every search ends in "ChineseStemmer is not defined" (sphinx-doc/sphinx
+    #14229, fixed in #14416 by taking the name from the stemmer's file). The subclass
+    gives the name the JavaScript defines; a Sphinx with the fix ignores it."""
+    from sphinx.search.zh import SearchChinese
+
+    class SearchChineseEnglishStemmer(SearchChinese):
+        language_name = "English"  # window.Stemmer = EnglishStemmer
+
+    app.add_search_language(SearchChineseEnglishStemmer)
+
+
+def translations_applied(app, doctree) -> None:
+    """Warn (an error under -W) where a page's catalog translates a message but the
+    page kept the English: Sphinx drops a translation it cannot parse as one paragraph
+    (a heading "2. 模型" reads as a list) without a word."""
+    if app.config.language == "en":
+        return
+    from sphinx import addnodes, locale
+    from sphinx.util import logging
+    from sphinx.util.i18n import docname_to_domain
+    from sphinx.util.nodes import extract_messages
+
+    domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
+    dirs = [Path(app.srcdir) / folder for folder in app.config.locale_dirs]
+    catalog, found = locale.init(dirs, app.config.language, domain)
+    if not found:
+        return
+    for node, message in extract_messages(doctree):
+        if isinstance(node, addnodes.translatable):  # a toctree caption: translated
+            continue                                  # in place, never marked
+        if not node.get("translated") and catalog.gettext(message) not in ("", message):
+            logging.getLogger(__name__).warning(
+                "the catalog translates this message but the page kept the English: "
+                "%r", message[:80], location=node)
+
+
 def other_editions(app, pagename, templatename, context, doctree) -> None:
     """Give the page's template the links to the same page in the other editions."""
     here = app.config.language
@@ -145,6 +187,8 @@ def setup(app) -> None:
     link every page to its other editions."""
     mathjax_source()
     app.connect("html-page-context", other_editions)
-    app.connect("config-inited", chinese_search)
+    app.connect("doctree-read", translations_applied)
+    app.connect("config-inited", chinese_edition)
+    fix_chinese_stemmer(app)
     app.connect("build-finished", copy_mathjax)
     app.connect("build-finished", trim_output)

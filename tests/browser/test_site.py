@@ -26,6 +26,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import nbformat
 import pytest
 
+from ci.build_site import CHINESE
 from ci.catalog import notebook_paths
 from ci.lab_check import CHROMIUM, CHROMIUM_ARGS
 
@@ -197,8 +198,9 @@ def test_page_loads_offline_with_math_and_images(page, server, browser):
                       if not s["folded"] or s["shown"]]
     problems.append(f"solutions whose code is not folded: {open_solutions}"
                     * bool(open_solutions))
-    if (ROOT / "notebooks" / page.replace(".html", ".ipynb")).is_file():
-        nb = nbformat.read(ROOT / "notebooks" / page.replace(".html", ".ipynb"), 4)
+    notebook = ROOT / "notebooks" / Path(page).with_suffix(".ipynb").name
+    if notebook.is_file():
+        nb = nbformat.read(notebook, 4)
         expected = sum("solution" in c.metadata.get("tags", []) for c in nb.cells)
         problems.append(f"{len(solutions)} solution cells on the page, {expected} "
                         "in the notebook" * (len(solutions) != expected))
@@ -213,6 +215,7 @@ class _Links(HTMLParser):
         super().__init__()
         self.ids: set[str] = set()
         self.targets: list[str] = []
+        self.switches: list[str] = []  # the links to the other edition
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
@@ -221,6 +224,8 @@ class _Links(HTMLParser):
         for key in ("href", "src"):
             if found.get(key):
                 self.targets.append(found[key])
+        if tag == "a" and "language-switch" in (found.get("class") or "").split():
+            self.switches.append(found.get("href") or "")
 
 
 def test_every_internal_link_and_anchor_resolves():
@@ -248,15 +253,71 @@ def test_every_internal_link_and_anchor_resolves():
 
 
 def test_every_notebook_has_a_page_and_a_download():
-    """The site covers each ``notebooks/NN_*.ipynb``; its .ipynb is downloadable."""
+    """The site covers each ``notebooks/NN_*.ipynb`` in both editions and offers its
+    .ipynb: the English page the notebook itself, the Chinese page the same notebook
+    with its markdown translated (code cells and outputs identical)."""
     require_site()
     for path in notebook_paths():
-        html = SITE / f"{path.stem}.html"
-        assert html.is_file(), f"no page for {path.name}: rebuild with `make site`"
-        downloads = list((SITE / "_downloads").glob(f"*/{path.name}"))
-        assert downloads, f"no download of {path.name} in the site"
-        assert downloads[0].read_bytes() == path.read_bytes(), \
-            f"the site's {path.name} differs from notebooks/: rebuild with `make site`"
-        href = downloads[0].relative_to(SITE).as_posix()
-        assert f'href="{href}"' in html.read_text(encoding="utf-8"), \
-            f"{html.name} has no download link to {href}"
+        for edition in ("", f"{CHINESE}/"):
+            html = SITE / f"{edition}{path.stem}.html"
+            assert html.is_file(), f"no page {html.name}: rebuild with `make site`"
+            downloads = list((SITE / edition / "_downloads").glob(f"*/{path.name}"))
+            assert downloads, f"no download of {path.name} in {edition or 'en'}"
+            href = downloads[0].relative_to(SITE / edition).as_posix()
+            assert f'href="{href}"' in html.read_text(encoding="utf-8"), \
+                f"{edition}{html.name} has no download link to {href}"
+            if not edition:
+                assert downloads[0].read_bytes() == path.read_bytes(), \
+                    f"the site's {path.name} differs from notebooks/: `make site`"
+                continue
+            english, chinese = nbformat.read(path, 4), nbformat.read(downloads[0], 4)
+            assert [(c.cell_type, c.get("outputs")) for c in english.cells] == \
+                [(c.cell_type, c.get("outputs")) for c in chinese.cells]
+            pairs = list(zip(english.cells, chinese.cells, strict=True))
+            assert all(e.source == c.source for e, c in pairs if e.cell_type == "code")
+            prose = [(e, c) for e, c in pairs if e.cell_type == "markdown"]
+            same = [e.source[:60] for e, c in prose if e.source == c.source
+                    and not e.source.lstrip().startswith("$$")]
+            assert not same, f"{path.name} in Chinese keeps English cells: {same}"
+
+
+def test_every_page_links_to_the_same_page_in_the_other_edition():
+    """Each page's header has one link to its counterpart, which exists."""
+    require_site()
+    for page in PAGES:
+        chinese = page.startswith(f"{CHINESE}/")
+        other = page.removeprefix(f"{CHINESE}/") if chinese else f"{CHINESE}/{page}"
+        parser = _Links()
+        parser.feed((SITE / page).read_text(encoding="utf-8"))
+        switches = parser.switches
+        assert len(switches) == 1, f"{page}: {len(switches)} language links"
+        target = urljoin(f"http://site/{page}", switches[0]).removeprefix("http://site/")
+        assert target == other, f"{page} links to {target}, not {other}"
+        assert (SITE / other).is_file(), f"{page}: its counterpart {other} is missing"
+
+
+SEARCHES = {"张量": "01_tensors", "学习率": "07_lr_schedulers",
+            "优化器": "08_optimizers", "门控循环单元": "05_gru"}
+
+# The result list once the search page has finished (its status line is filled).
+RESULTS_JS = """() => [...document.querySelectorAll('#search-results li a')]
+    .map(a => a.getAttribute('href'))"""
+
+
+@pytest.mark.parametrize("term", SEARCHES)
+def test_chinese_search_finds_the_notebook_that_teaches_it(term, server, browser):
+    require_site()
+    tab = browser.new_page()
+    try:
+        tab.goto(f"{server}{CHINESE}/search.html?q={term}", wait_until="networkidle",
+                 timeout=TIMEOUT_MS)
+        tab.wait_for_function("() => document.querySelector('#search-results p')"
+                              " && !document.querySelector('#search-results p')"
+                              ".textContent.includes('…')", timeout=TIMEOUT_MS)
+        hrefs = tab.evaluate(RESULTS_JS)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=SHOTS / f"search_{SEARCHES[term]}.png")
+    finally:
+        tab.close()
+    pages = [href.split("#")[0].split("?")[0] for href in hrefs]
+    assert f"{SEARCHES[term]}.html" in pages, f"search {term}: {pages}"

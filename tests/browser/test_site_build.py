@@ -39,7 +39,7 @@ def build(tmp_path, second_body: str) -> int:
                    folder / "01_one.ipynb")
     nbformat.write(notebook("02", "Two", second_body), folder / "02_two.ipynb")
     return build_site.main(["--notebooks", str(folder), "--src", str(tmp_path / "src"),
-                            "--out", str(tmp_path / "out")])
+                            "--out", str(tmp_path / "out"), "--languages", "en"])
 
 
 def test_broken_links_between_pages_fail_the_build(tmp_path, capfd):
@@ -62,3 +62,38 @@ def test_the_same_site_with_good_links_builds(tmp_path, capfd):
     assert 'href="01_one.html#erratum-01-1"' in page
     errata = (tmp_path / "out" / "errata.html").read_text(encoding="utf-8")
     assert 'href="02_two.html#erratum-02-1"' in errata
+
+
+def chinese_build(tmp_path, heading: str) -> int:
+    """Build the tiny site's Chinese edition, its 01_one.po translating one heading."""
+    import shutil
+
+    from ci import translations
+
+    site = tmp_path / "site"
+    shutil.copytree(build_site.SITE, site, ignore=shutil.ignore_patterns("locale"))
+    folder = site / "locale" / translations.LANGUAGE / "LC_MESSAGES"
+    catalog = translations.Catalog(locale=translations.LANGUAGE)
+    catalog.add("1. 链接 · Links", heading)
+    translations.write_catalog(folder / "01_one.po", catalog)
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nbformat.write(notebook("01", "One", "Math $a^2$."), notebooks / "01_one.ipynb")
+    return build_site.main(["--notebooks", str(notebooks), "--site", str(site),
+                            "--src", str(tmp_path / "src"), "--out", str(tmp_path / "out"),
+                            "--languages", "zh_CN"])
+
+
+def test_the_chinese_edition_shows_the_translation(tmp_path, capfd):
+    assert chinese_build(tmp_path, "1\\. 链接") == 0, capfd.readouterr().err
+    page = (tmp_path / "out" / "zh_CN" / "01_one.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN"' in page and "<h2>1. 链接<a" in page
+    assert 'href="../01_one.html" hreflang="en"' in page  # the English page's link
+
+
+def test_a_translation_the_page_cannot_use_fails_the_build(tmp_path, capfd):
+    """Unescaped, "1. 链接" is a numbered list: Sphinx would keep the English heading."""
+    assert chinese_build(tmp_path, "1. 链接") == 1
+    err = capfd.readouterr().err
+    assert "the catalog translates this message but the page kept the English" in err
+    assert "1. 链接 · Links" in err
