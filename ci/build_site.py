@@ -295,15 +295,15 @@ def sphinx(src: Path, out: Path, doctrees: Path, language: str = "en") -> int:
 
 
 def build_edition(language: str, notebooks: Path, site: Path, src: Path,
-                  out: Path) -> tuple[int, int, int]:
-    """Assemble and build one edition; return (notebooks, errata, Sphinx's status)."""
+                  out: Path) -> tuple[int, int, int, str]:
+    """Assemble and build one edition; return (notebooks, errata, Sphinx's status,
+    the error that stopped the assembly or "")."""
     try:
         entries, n_errata = assemble(notebooks, site, src, language)
     except ValueError as err:  # a notebook without its title or goals (ci.catalog)
-        print(f"site build FAILED: {err}", file=sys.stderr)
-        return 0, 0, 1
+        return 0, 0, 1, str(err)
     doctrees = src.parent / f"{src.name}_doctrees"
-    return len(entries), n_errata, sphinx(src, out, doctrees, language)
+    return len(entries), n_errata, sphinx(src, out, doctrees, language), ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -331,6 +331,10 @@ def main(argv: list[str] | None = None) -> int:
                    for language, job in jobs.items()}
         results = {language: future.result() for language, future in results.items()}
     seconds = time.perf_counter() - start
+    if errors := sorted({result[3] for result in results.values() if result[3]}):
+        print("\n".join(f"site build FAILED: {error}" for error in errors),
+              file=sys.stderr)
+        return 1
     failed = [language for language, result in results.items() if result[2]]
     if failed:
         src = jobs[failed[0]][3]
@@ -338,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{src.name}/NN_topic.ipynb:CCLLLL is cell CC (from 1), line LLLL "
               "of notebooks/NN_topic.ipynb.", file=sys.stderr)
         return 1
-    n_notebooks, n_errata, _ = next(iter(results.values()))
+    n_notebooks, n_errata, _, _ = next(iter(results.values()))
     print(f"site: {len(results)} editions ({', '.join(results)}), {n_notebooks} "
           f"notebooks, {n_errata} errata, built in {seconds:.1f} s")
     for job in jobs.values():

@@ -36,7 +36,7 @@
 #   tell a leaf from a computed tensor, and see when autograd refuses an in-place op.
 # - Index, reshape, permute, concatenate, broadcast and multiply tensors, checking
 #   every result's shape.
-# - Convert between NumPy and dtypes (proving that the bridge shares memory, and when
+# - Convert tensors to and from NumPy and between dtypes (proving that the bridge shares memory, and when
 #   `.numpy()` refuses) and move tensors to a device.
 #
 # **Prerequisites**: Python and a little NumPy. The notebook runs on CPU in about 8 s;

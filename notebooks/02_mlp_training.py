@@ -585,8 +585,8 @@ with tempfile.TemporaryDirectory() as tmp:
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote `model = torch.load(PATH)` for a model saved
-# > whole with `torch.save(model, PATH)`. That ran on PyTorch before 2.6, which made
-# > `weights_only=True` the default; under that default it raises `UnpicklingError`,
+# > whole with `torch.save(model, PATH)`. That ran before PyTorch 2.6; 2.6 made
+# > `weights_only=True` the default, and under that default it raises `UnpicklingError`,
 # > for our class and for a plain `nn.Sequential` alike (cell above). Save and load
 # > the `state_dict` instead (section 4.2); it also survives renaming or moving the
 # > class.

@@ -219,7 +219,7 @@ print(f"loops vs F.conv2d: max |diff| < 1e-5: {max_diff < 1e-5}")
 
 # %% [markdown]
 # The loops reproduce `F.conv2d` to float32 rounding (`assert_close` above); whether
-# the last bits agree depends on the order in which your CPU's convolution kernel adds
+# the last bits agree depends on the order in which your CPU's convolution routine adds
 # the 25 products.
 #
 # ### 1.4 The same with `unfold`: one matrix product
@@ -549,7 +549,7 @@ torch.testing.assert_close(x, model(digit.to(device)))
 # %% [markdown]
 # Every shape matches the formula, the last stage equals `model(digit)`, and the note's
 # `forward` comments, (1, 6, 14, 14) and (1, 16, 5, 5), are right for a 32 × 32 input.
-# So is the chain in its `__init__`, "池化后: 6*14*14 → 16*10*10 → 16*5*5" ("after
+# So is the chain in its `__init__`, "池化后: 6\*14\*14 → 16\*10\*10 → 16\*5\*5" ("after
 # pooling"): it starts after the first pooling (6 × 14 × 14), goes through conv2
 # (16 × 10 × 10) and the second pooling (16 × 5 × 5), the 400 numbers that `fc1` reads,
 # exactly the rows printed above with the default `IMAGE_SIZE` of 32.
@@ -661,7 +661,7 @@ print("Square defines __init__:", "__init__" in vars(Square))
 
 # %% [markdown]
 # > **Erratum (勘误)** — the note wrote "每一个模型需定义两个函数,
-# > __init__(声明模型结构)和forward" (every model must define two functions, `__init__`
+# > \_\_init\_\_(声明模型结构)和forward" (every model must define two functions, `__init__`
 # > and `forward`); in fact `nn.Module` requires only `forward`: above, `Square`
 # > defines no `__init__` and works (autograd even gives its gradient), while
 # > `NoForward` fails when called. A model with layers does define `__init__` too,

@@ -1131,8 +1131,8 @@ for claim, holds in checks.items():
 # All three losses fall. At the first record the running training loss is well
 # above the probe: it averages the last `EVAL_EVERY` steps, most of them taken with
 # worse weights than the current ones. The current weights score the training and
-# the held-out windows about the same then. By the last record the probe has caught
-# up with the running mean, and the held-out loss is clearly above both: scored the
+# the held-out windows about the same then. By the last record the running mean
+# has come down to the probe, and the held-out loss is clearly above both: scored the
 # same way (the same window length, each window from a zero state), the model
 # predicts the text it was trained on better than text it never saw. So the zero
 # state per window does not explain the gap, and the gap opened during training.

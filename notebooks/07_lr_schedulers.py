@@ -308,7 +308,8 @@ except NameError as err:
 # train (calling `optimizer.step()` per batch), then call `scheduler.step()` once;
 # `helpers.fit` in section 10 does exactly that.
 #
-# The note's prose says "every `step_size` epochs, lr *= 0.9", and its snippet uses
+# The note's prose says "每过step_size个epoch, learning_rate *= 0.9" (every `step_size`
+# epochs, multiply the rate by 0.9), and its snippet uses
 # `step_size=100` for a 100-epoch run. Tracing those numbers:
 
 # %%
@@ -1130,7 +1131,7 @@ plt.show()
 #   `lr_scheduler` twice each, `lr_init`, `net`, `loss_function`, `gamma`, `config`,
 #   `epochs`) and three `SyntaxError`s (`for epoch:`, the `∗`
 #   formula, `lambda = ...`); its `StepLR` never fires in its own 100-epoch run, its
-#   "减小gamma倍" is a multiplication by `gamma`, and its plateau rule leaves out the
+#   "减小学习率gamma倍" is a multiplication by `gamma`, and its plateau rule leaves out the
 #   patience.
 # - Call `optimizer.step()` then `scheduler.step()`; the other order warns and skips
 #   $\eta_0$. Read the rate with `get_last_lr()` (one per group, equal to

@@ -1168,7 +1168,7 @@ assert next(iter(nested.named_modules()))[0] == ""
 # > `len(list(model.modules()))` is one more than the number of descendants; the cell
 # > above shows it.
 #
-# ## 10. 训练与评估模式 · `train` and `eval`
+# ## 10. 训练与验证模式 · `train` and `eval`
 #
 # `train(mode)` sets `self.training` and recurses over `children()`; `eval()` is
 # `train(False)`. Only some layers read the flag. We measure the two common ones on

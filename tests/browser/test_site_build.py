@@ -80,8 +80,8 @@ def chinese_build(tmp_path, heading: str) -> int:
     notebooks.mkdir()
     nbformat.write(notebook("01", "One", "Math $a^2$."), notebooks / "01_one.ipynb")
     return build_site.main(["--notebooks", str(notebooks), "--site", str(site),
-                            "--src", str(tmp_path / "src"), "--out", str(tmp_path / "out"),
-                            "--languages", "zh_CN"])
+                            "--src", str(tmp_path / "src"),
+                            "--out", str(tmp_path / "out"), "--languages", "zh_CN"])
 
 
 def test_the_chinese_edition_shows_the_translation(tmp_path, capfd):
@@ -92,7 +92,7 @@ def test_the_chinese_edition_shows_the_translation(tmp_path, capfd):
 
 
 def test_a_translation_the_page_cannot_use_fails_the_build(tmp_path, capfd):
-    """Unescaped, "1. 链接" is a numbered list: Sphinx would keep the English heading."""
+    """Unescaped, "1. 链接" is a numbered list: Sphinx would keep the English."""
     assert chinese_build(tmp_path, "1. 链接") == 1
     err = capfd.readouterr().err
     assert "the catalog translates this message but the page kept the English" in err
