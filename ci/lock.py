@@ -91,6 +91,11 @@ MACOS = "macosx_14_0_arm64"  # pip widens this to older macOS and universal2 tag
 
 # Packages that only PyPI's (CUDA) torch for Linux pulls in.
 CUDA_ONLY = re.compile(r"^(nvidia-.+|cuda-.+|triton)$")
+# Pins PyPI has as a source archive only (jieba: the Chinese search). pip cannot check
+# an sdist for another platform (--platform needs --only-binary=:all:), so `check`
+# first builds each into a wheel here, a pure-Python py3-none-any one that fits every
+# target, and hands pip that folder too.
+SDIST_ONLY = ("jieba",)
 # The pip variables check keeps (network, cache); it drops every other PIP_*, since
 # those may change where packages come from or which are chosen.
 PIP_ENV_KEEP = {
@@ -687,6 +692,10 @@ def check(args: argparse.Namespace) -> int:
         tempfile.TemporaryDirectory(prefix="ci-lock-") as tmp,
         ThreadPoolExecutor(max_workers=args.jobs) as pool,
     ):
+        built, errors = build_sdist_wheels(lock_text, Path(tmp) / "sdist-wheels",
+                                           args.python)
+        for line in errors:
+            print(f"FAIL {line}")
         futures = [
             pool.submit(
                 check_target,
@@ -694,7 +703,7 @@ def check(args: argparse.Namespace) -> int:
                 lock_text,
                 project=[str(r) for r in project_requirements(pyproject)],
                 index_ok=index_ok,
-                find_links=args.find_links,
+                find_links=[*args.find_links, *built],
                 python=args.python,
                 tmp=Path(tmp),
             )
@@ -711,7 +720,30 @@ def check(args: argparse.Namespace) -> int:
         f"{len(outcomes) - len(failed)}/{len(outcomes)} targets pass in {total:.0f} s"
         + (f"; FAILED: {', '.join(failed)}" if failed else "")
     )
-    return 1 if failed or problems else 0
+    return 1 if failed or problems or errors else 0
+
+
+def build_sdist_wheels(
+    lock_text: str, folder: Path, python: str
+) -> tuple[list[str], list[str]]:
+    """Build a wheel of each ``SDIST_ONLY`` pin from PyPI's sdist into ``folder``:
+    ``([folder], [])``, or the errors; each must come out ``py3-none-any``."""
+    names = {canonicalize_name(name) for name in SDIST_ONLY}
+    wanted = sorted({f"{pin.name}=={pin.version}" for pin in parse_pins(lock_text).pins
+                     if pin.name in names})
+    if not wanted:
+        return [], []
+    cmd = [python, "-m", "pip", "wheel", "--no-deps", "--quiet", "--no-input",
+           "--no-binary", ",".join(SDIST_ONLY), "-w", str(folder), *wanted]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=pip_env())
+    if done.returncode:
+        tail = done.stderr.strip()[-300:]
+        return [], [f"pip wheel {' '.join(wanted)} failed: {tail}"]
+    wheels = sorted(p.name for p in folder.glob("*.whl"))
+    errors = [f"{w} is not a pure-Python py3-none-any wheel" for w in wheels
+              if not w.endswith("-py3-none-any.whl")]
+    print(f"built from sdist for every target: {', '.join(wheels)}")
+    return [str(folder)], errors
 
 
 def lint_cmd(args: argparse.Namespace) -> int:

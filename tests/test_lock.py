@@ -193,3 +193,12 @@ def test_a_target_without_its_pin_is_reported() -> None:
     linux = [p for p in problems if "numpy" in p]
     assert len(linux) == len(CLAIMED_PYTHONS)
     assert all(p.startswith("linux-x86_64/") for p in linux)
+
+
+def test_every_sdist_only_name_is_pinned():
+    """``make lock-check`` builds these from their sdist; a stale name would hide one."""
+    from ci import lock
+
+    text = (lock.ROOT / "ci" / "requirements.txt").read_text(encoding="utf-8")
+    pinned = {pin.name for pin in lock.parse_pins(text).pins}
+    assert set(map(lock.canonicalize_name, lock.SDIST_ONLY)) <= pinned
