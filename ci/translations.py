@@ -49,6 +49,11 @@ LOCALE = SITE / "locale"
 CATALOGS = LOCALE / LANGUAGE / "LC_MESSAGES"
 ERRATUM_MARK = "**Erratum (勘误)**"
 ERRATUM_MARK_ZH = "**勘误 (Erratum)**"
+# sphinx.po: the labels of the templates (site/_templates, which gettext extracts into
+# sphinx.pot) and these of the theme's own templates, which it does not scan and whose
+# catalogs lack them.
+THEME = "sphinx"
+THEME_ONLY = ("System Settings", "Color mode")
 SITE_PAGES = ("index", "errata", "glossary")  # after the notebooks, the copies' sources
 
 CODE_RE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
@@ -205,8 +210,11 @@ def update(templates: dict[str, Catalog],
                               f"page {page}.\n# Kept by `make translations` "
                               "(ci/translations.py); see CONTRIBUTING.md.")
         previous = {m.id: m.previous_id for m in catalog if m.id and m.previous_id}
+        theme_only = {m.id: m.string for m in catalog if m.id in THEME_ONLY}
         catalog.update(template, update_creation_date=False)
         catalog.obsolete.clear()
+        for msgid in THEME_ONLY if page == THEME else ():
+            catalog.add(msgid, theme_only.get(msgid, ""))
         for message in catalog:  # still fuzzy from an earlier update: keep its mark
             if message.fuzzy and not message.previous_id and message.id in previous:
                 message.previous_id = previous[message.id]
@@ -300,6 +308,7 @@ def check(templates: dict[str, Catalog], folder: Path = CATALOGS) -> list[Proble
     for page, catalog in catalogs.items():
         name = str(shown / f"{page}.po")
         want, have = set(messages(templates[page])), set(messages(catalog))
+        want |= set(THEME_ONLY) if page == THEME else set()
         problems += [Problem(name, "stale: the page has a message the catalog lacks "
                              "(run make translations)", m) for m in sorted(want - have)]
         problems += [Problem(name, "stale: the catalog has a message the page no "

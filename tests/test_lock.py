@@ -196,7 +196,7 @@ def test_a_target_without_its_pin_is_reported() -> None:
 
 
 def test_every_sdist_only_name_is_pinned():
-    """``make lock-check`` builds these from their sdist; a stale name would hide one."""
+    """``make lock-check`` builds these from their sdist: each must be a pin."""
     from ci import lock
 
     text = (lock.ROOT / "ci" / "requirements.txt").read_text(encoding="utf-8")

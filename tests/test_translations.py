@@ -203,3 +203,16 @@ def test_the_chinese_notebook_changes_markdown_only(tmp_path):
     assert chinese.cells[0].source == f"## {GOOD[HEADING]}\n\n{GOOD[LEARN]}"
     assert chinese.cells[1] == nb.cells[1]
     assert nb.cells[0].source.startswith("## 1.3 Factory")  # the original is untouched
+
+
+def test_the_theme_catalog_keeps_the_labels_gettext_cannot_see(tmp_path):
+    """sphinx.po: our templates' labels (extracted) plus the theme's own (kept)."""
+    po(tmp_path, tr.THEME, {"Toggle primary sidebar": "显示或隐藏导航栏",
+                            "System Settings": "跟随系统"})
+    templates = {tr.THEME: template("Toggle primary sidebar")}
+    tr.update(templates, tmp_path)
+    kept = tr.messages(tr.read_catalog(tmp_path / f"{tr.THEME}.po"))
+    assert kept == {"Toggle primary sidebar": "显示或隐藏导航栏",
+                    "System Settings": "跟随系统", "Color mode": ""}
+    assert problems(tmp_path, templates) == [
+        f'{tmp_path}/{tr.THEME}.po: untranslated: "Color mode"']
