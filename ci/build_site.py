@@ -114,9 +114,12 @@ def repository_url() -> str | None:
     return f"{server}/{repo}" if server and repo else None
 
 
-def run_box(stem: str, repo_url: str | None = None) -> str:
-    """Return the MyST admonition that says how to download and open the notebook."""
-    clone = f"[the repository]({repo_url})" if repo_url else "the repository"
+def run_box(stem: str) -> str:
+    """Return the MyST admonition that says how to download and open the notebook.
+    ``{{ repository }}`` is a MyST substitution (site/conf.py): a link to the
+    repository where CI names it, in the edition's language; the text stays the same
+    message for the translations wherever it is built."""
+    clone = "{{ repository }}"
     return "\n".join([
         ":::{admonition} Run this notebook yourself",
         ":class: tip run-yourself",
@@ -134,7 +137,6 @@ def run_box(stem: str, repo_url: str | None = None) -> str:
 
 
 def prepare_notebook(nb: nbformat.NotebookNode, stem: str, errata: list[Erratum],
-                     repo_url: str | None = None,
                      language: str = "en") -> nbformat.NotebookNode:
     """Return a copy of ``nb`` for the site: erratum anchors, run box, site links,
     and each solution's code folded (MyST-NB's ``hide-input``: a closed dropdown
@@ -165,7 +167,7 @@ def prepare_notebook(nb: nbformat.NotebookNode, stem: str, errata: list[Erratum]
     # (cell, line) point into the committed notebook's cells as they are.
     markdown = [c for c in nb.cells if c.cell_type == "markdown"]
     learn = next((c for c in markdown if LEARN_HEADING in c.source), markdown[0])
-    learn.source = f"{learn.source.rstrip()}\n\n{run_box(stem, repo_url)}"
+    learn.source = f"{learn.source.rstrip()}\n\n{run_box(stem)}"
     return nb
 
 
@@ -262,13 +264,12 @@ def assemble(notebooks: Path, site: Path, src: Path,
         shutil.rmtree(src)
     shutil.copytree(site, src, ignore=shutil.ignore_patterns("__pycache__", "_build"))
     (src / DOWNLOADS).mkdir()
-    repo_url = repository_url()
     errata: dict[str, list[Erratum]] = {}
     for path, entry in zip(paths, entries, strict=True):
         nb = nbformat.read(path, as_version=4)
         errata[entry.stem] = collect_errata(nb, entry.stem, entry.number)
-        nbformat.write(prepare_notebook(nb, entry.stem, errata[entry.stem], repo_url,
-                                        language), src / path.name)
+        nbformat.write(prepare_notebook(nb, entry.stem, errata[entry.stem], language),
+                       src / path.name)
         if language == "en":
             shutil.copy2(path, src / DOWNLOADS / path.name)
         else:  # the download is the notebook in Chinese: its markdown translated

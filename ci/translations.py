@@ -20,8 +20,9 @@ keeps its old translation, marked fuzzy, with the previous English beside it
 ``check`` extracts the templates afresh and fails, naming the catalog and the English
 message, on a missing catalog, a stale one (messages the pages no longer have, or lack),
 an untranslated or fuzzy message, a translation that loses markup (a code span, a link
-target, a role, a math span, bold), an erratum callout without its Chinese mark, and a
-copied translation that differs from its source.
+target, a role, a substitution, a math span, bold) or starts like a list or heading
+(Sphinx would drop it), an erratum callout without its Chinese mark, and a copied
+translation that differs from its source.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ SITE_PAGES = ("index", "errata", "glossary")  # after the notebooks, the copies'
 
 CODE_RE = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 ROLE_RE = re.compile(r"\{[a-z][\w:-]*\}(?=`)")
+SUBSTITUTION_RE = re.compile(r"\{\{\s*\w+\s*\}\}")  # MyST: {{ repository }}
 LINK_TARGET_RE = re.compile(r"\]\(\s*([^)\s]*)\s*\)")
 MATH_RE = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.DOTALL)
 TEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+(\{[^{}]*\})?")
@@ -264,7 +266,8 @@ def markup_problems(msgid: str, msgstr: str) -> list[str]:
     """Return what the translation lost or changed of the message's markup."""
     problems = []
     for name, pattern, group in (("code span", CODE_RE, 0), ("link target",
-                                 LINK_TARGET_RE, 1), ("role", ROLE_RE, 0)):
+                                 LINK_TARGET_RE, 1), ("role", ROLE_RE, 0),
+                                ("substitution", SUBSTITUTION_RE, 0)):
         want = Counter(m.group(group) for m in pattern.finditer(msgid))
         have = Counter(m.group(group) for m in pattern.finditer(msgstr))
         if want != have:

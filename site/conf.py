@@ -30,7 +30,7 @@ gettext_additional_targets = []  # code, outputs and math stay as they are
 extensions = ["myst_nb"]
 nb_execution_mode = "off"  # outputs are committed and verified by nbval
 nb_merge_streams = True
-myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "substitution"]
 myst_dmath_double_inline = True  # `$$...$$` inside a paragraph is display math too
 myst_heading_anchors = 4  # `[...](05_gru.ipynb#1-门控-gates)` links resolve
 
@@ -57,8 +57,20 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "navigation_with_keys": False,
 }
-if REPOSITORY := os.environ.get("PYTORCH_NOTES_REPO_URL"):  # set by ci.build_site in CI
+REPOSITORY = os.environ.get("PYTORCH_NOTES_REPO_URL")  # set by ci.build_site in CI
+if REPOSITORY:
     html_theme_options |= {"repository_url": REPOSITORY, "use_repository_button": True}
+# "{{ repository }}" in the run box of every notebook page (ci.build_site.run_box).
+REPOSITORY_TEXT = {"en": "the repository", "zh_CN": "仓库"}
+
+
+def repository_substitution(language: str) -> dict[str, str]:
+    """The words for the repository, a link to it where CI names it."""
+    text = REPOSITORY_TEXT[language]
+    return {"repository": f"[{text}]({REPOSITORY})" if REPOSITORY else text}
+
+
+myst_substitutions = repository_substitution(language)
 
 # The two editions: English at the site's root, Chinese in zh_CN/ (ci.build_site builds
 # both). Every page links to the same page in the other edition (_templates/
@@ -77,6 +89,7 @@ def chinese_edition(app, config) -> None:
         return
     config.html_theme_options = {**config.html_theme_options,
                                  "search_bar_text": "搜索……"}
+    config.myst_substitutions = repository_substitution(config.language)
     reuse_default_settings()
     import logging
 

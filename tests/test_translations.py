@@ -86,6 +86,7 @@ def test_a_missing_catalog_and_a_catalog_without_a_page_fail(tmp_path):
     ("The rate is **not** fixed.", "学习率**不是固定的。", "bold"),
     (ERRATUM, "**勘误** — 原笔记说 `ones` 是“单位矩阵”；其实是 `eye`。",
      "erratum callout"),
+    ("In a clone of {{ repository }} run it.", "在仓库的克隆中运行。", "substitution"),
     ("2. Model · 模型", "2. 模型", "escape it: `2\\.`"),
     ("- A list item here.", "- 列表项。", "escape it: `\\-`"),
 ])

@@ -64,8 +64,10 @@ def test_the_same_site_with_good_links_builds(tmp_path, capfd):
     assert 'href="02_two.html#erratum-02-1"' in errata
 
 
-def chinese_build(tmp_path, heading: str) -> int:
-    """Build the tiny site's Chinese edition, its 01_one.po translating one heading."""
+def chinese_build(tmp_path, heading: str, more: dict[str, str] | None = None,
+                  languages: tuple[str, ...] = ("zh_CN",)) -> int:
+    """Build the tiny site's Chinese edition, its 01_one.po translating one heading
+    (and the ``more`` messages)."""
     import shutil
 
     from ci import translations
@@ -75,13 +77,15 @@ def chinese_build(tmp_path, heading: str) -> int:
     folder = site / "locale" / translations.LANGUAGE / "LC_MESSAGES"
     catalog = translations.Catalog(locale=translations.LANGUAGE)
     catalog.add("1. 链接 · Links", heading)
+    for msgid, msgstr in (more or {}).items():
+        catalog.add(msgid, msgstr)
     translations.write_catalog(folder / "01_one.po", catalog)
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     nbformat.write(notebook("01", "One", "Math $a^2$."), notebooks / "01_one.ipynb")
     return build_site.main(["--notebooks", str(notebooks), "--site", str(site),
                             "--src", str(tmp_path / "src"),
-                            "--out", str(tmp_path / "out"), "--languages", "zh_CN"])
+                            "--out", str(tmp_path / "out"), "--languages", *languages])
 
 
 def test_the_chinese_edition_shows_the_translation(tmp_path, capfd):
@@ -97,3 +101,20 @@ def test_a_translation_the_page_cannot_use_fails_the_build(tmp_path, capfd):
     err = capfd.readouterr().err
     assert "the catalog translates this message but the page kept the English" in err
     assert "1. 链接 · Links" in err
+
+
+def test_the_run_box_links_the_repository_in_both_languages(tmp_path, monkeypatch):
+    """CI names the repository: both editions link it, in their own words, from
+    the one message the catalog translates."""
+    monkeypatch.setenv(build_site.REPO_ENV, "https://github.com/someone/pytorch-notes")
+    english = next(line for line in build_site.run_box("01_one").splitlines()
+                   if "clone of" in line)[2:]
+    chinese = ("**在 JupyterLab 中打开**：在{{ repository }}的克隆中运行 `make lab`，"
+               "它会建好 `.venv` 并在 `notebooks/` 上打开 JupyterLab；在那里打开 "
+               "`01_one.ipynb`，选择 *Run › Run All Cells*。")
+    languages = ("en", "zh_CN")
+    assert chinese_build(tmp_path, "1\\. 链接", {english: chinese}, languages) == 0
+    link = '<a class="reference external" href="https://github.com/someone/pytorch-notes">'
+    assert f"{link}the repository</a>" in (tmp_path / "out" / "01_one.html").read_text()
+    page = (tmp_path / "out" / "zh_CN" / "01_one.html").read_text(encoding="utf-8")
+    assert f"在{link}仓库</a>的克隆中" in page
