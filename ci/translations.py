@@ -227,7 +227,8 @@ def update(templates: dict[str, Catalog],
             if not message.id:
                 continue
             found = derived(message.id, page, known)
-            if found and (found[0] != "(no prose)" or not message.string):
+            if found and (found[0] != "(no prose)" or not message.string
+                          or message.fuzzy):  # a fuzzy guess at a message of no prose
                 message.string = found[1]
                 message.flags.discard("fuzzy")
                 message.previous_id = []

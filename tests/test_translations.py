@@ -217,3 +217,15 @@ def test_the_theme_catalog_keeps_the_labels_gettext_cannot_see(tmp_path):
                     "System Settings": "跟随系统", "Color mode": ""}
     assert problems(tmp_path, templates) == [
         f'{tmp_path}/{tr.THEME}.po: untranslated: "Color mode"']
+
+
+def test_a_message_without_prose_replaces_a_fuzzy_guess(tmp_path):
+    """Babel's fuzzy match guesses a translation for a new table cell of code from a
+    similar old one; a message with no prose is its own translation instead."""
+    old = "`x.grad`, `requires_grad=True`"
+    new = "`x.requires_grad`, `requires_grad=True`"
+    po(tmp_path, "glossary", {old: old})
+    templates = {"glossary": template(new)}
+    tr.update(templates, tmp_path)
+    assert tr.messages(tr.read_catalog(tmp_path / "glossary.po")) == {new: new}
+    assert problems(tmp_path, templates) == []

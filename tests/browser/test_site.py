@@ -282,13 +282,17 @@ def test_every_notebook_has_a_page_and_a_download():
 
 
 def test_every_page_links_to_the_same_page_in_the_other_edition():
-    """Each page's header has one link to its counterpart, which exists."""
+    """Each page says its language and has one link to its counterpart, which
+    exists."""
     require_site()
     for page in PAGES:
         chinese = page.startswith(f"{CHINESE}/")
         other = page.removeprefix(f"{CHINESE}/") if chinese else f"{CHINESE}/{page}"
         parser = _Links()
-        parser.feed((SITE / page).read_text(encoding="utf-8"))
+        html = (SITE / page).read_text(encoding="utf-8")
+        parser.feed(html)
+        lang = "zh-CN" if chinese else "en"
+        assert f'<html lang="{lang}"' in html, f"{page} is not marked lang={lang}"
         switches = parser.switches
         assert len(switches) == 1, f"{page}: {len(switches)} language links"
         target = urljoin(f"http://site/{page}", switches[0]).removeprefix("http://site/")
