@@ -30,7 +30,7 @@ import nbformat
 
 from ci.catalog import LEARN_HEADING, NOTEBOOKS, ROOT, Entry, catalog, notebook_paths
 from ci.check_notebooks import SOLUTION_FIRST_LINE, is_solution
-from ci.translations import translate_markdown, translations
+from ci.translations import LANGUAGE, translate_markdown, translations
 
 SITE = ROOT / "site"
 BUILD = ROOT / "build"
@@ -43,13 +43,11 @@ HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 README_LINK_RE = re.compile(r"\]\(\.\./README\.md(?:#[^)\s]*)?\)")
 REPO_ENV = "PYTORCH_NOTES_REPO_URL"
 HIDE_SOLUTION = "hide-input"  # MyST-NB folds the cell's code into a closed dropdown
-SEARCH_TERMS = "search_terms_zh.txt"  # jieba's extra words; site/conf.py reads it
-CHINESE = "zh_CN"  # the Chinese edition: build/site/zh_CN/, from site/locale/zh_CN
+CHINESE = LANGUAGE  # the Chinese edition: build/site/zh_CN/, from site/locale/zh_CN
 # The labels the build writes itself (the page text comes from the catalogs).
 SOLUTION_PROMPTS = {"en": ("Show the solution{to}", "Hide the solution{to}",
                            " to exercise {n}"),
                     CHINESE: ("显示{to}参考解答", "隐藏{to}参考解答", "练习 {n} 的")}
-GLOSSARY_TERM_RE = re.compile(r"^\|\s*([^|`]+?)\s*\|", re.MULTILINE)
 
 
 @dataclass
@@ -242,18 +240,6 @@ def translate_notebook(nb: nbformat.NotebookNode, stem: str,
     return nb
 
 
-def search_terms(glossary: Path) -> str:
-    """Return jieba's extra dictionary: each Chinese term of the glossary, a line each
-    (``权重 · 偏置`` and ``轮（轮次）`` give two terms each)."""
-    terms: list[str] = []
-    for cell in GLOSSARY_TERM_RE.findall(glossary.read_text(encoding="utf-8")):
-        for term in re.split(r"[·（）()]", cell):
-            term = term.strip()
-            if re.fullmatch(r"[\u4e00-\u9fff]{2,}", term) and term not in terms:
-                terms.append(term)
-    return "".join(f"{term}\n" for term in terms)
-
-
 def assemble(notebooks: Path, site: Path, src: Path,
              language: str = "en") -> tuple[list[Entry], int]:
     """Write the Sphinx source folder; return the entries and the number of errata."""
@@ -275,9 +261,6 @@ def assemble(notebooks: Path, site: Path, src: Path,
         else:  # the download is the notebook in Chinese: its markdown translated
             chinese = translate_notebook(nb, entry.stem, site / "locale" / language)
             nbformat.write(chinese, src / DOWNLOADS / path.name)
-    if language != "en":
-        (src / SEARCH_TERMS).write_text(search_terms(site / "glossary.md"),
-                                        encoding="utf-8")
     template = (site / "index.md").read_text(encoding="utf-8")
     (src / "index.md").write_text(landing_page(template, entries), encoding="utf-8")
     (src / "errata.md").write_text(errata_page(entries, errata), encoding="utf-8")

@@ -10,6 +10,7 @@ what nbval verified. The site is offline by construction: MathJax comes from the
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from importlib.metadata import distribution
 from pathlib import Path
@@ -78,8 +79,20 @@ myst_substitutions = repository_substitution(language)
 EDITIONS = {"en": ("", "English"), "zh_CN": ("zh_CN/", "中文")}
 
 # Chinese search: jieba cuts the text into words; the glossary's Chinese terms are added
-# to its dictionary (ci.build_site writes the list): 学习率, 门控循环单元 are one word.
-SEARCH_DICT = "search_terms_zh.txt"
+# to its dictionary, so 学习率 and 门控循环单元 are one word each.
+GLOSSARY_TERM_RE = re.compile(r"^\|\s*([^|`]+?)\s*\|", re.MULTILINE)
+
+
+def glossary_terms(glossary: Path) -> list[str]:
+    """Each Chinese term of the glossary's first column (``权重 · 偏置`` and
+    ``轮（轮次）`` give two terms each)."""
+    terms: list[str] = []
+    for cell in GLOSSARY_TERM_RE.findall(glossary.read_text(encoding="utf-8")):
+        for term in re.split(r"[·（）()]", cell):
+            term = term.strip()
+            if re.fullmatch(r"[\u4e00-\u9fff]{2,}", term) and term not in terms:
+                terms.append(term)
+    return terms
 
 
 def chinese_edition(app, config) -> None:
@@ -96,9 +109,10 @@ def chinese_edition(app, config) -> None:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)  # not "Building prefix dict..." on every build
-    terms = Path(app.confdir) / SEARCH_DICT
-    if not terms.is_file():
-        raise RuntimeError(f"{terms} is missing: build with python -m ci.build_site")
+    terms = Path(app.doctreedir) / "search_terms_zh.txt"  # jieba's user dictionary
+    terms.parent.mkdir(parents=True, exist_ok=True)
+    words = glossary_terms(Path(app.confdir) / "glossary.md")
+    terms.write_text("".join(f"{word}\n" for word in words), encoding="utf-8")
     config.html_search_options = {"dict": str(terms)}
 
 # MathJax 3 (SVG output: no font files at all), from the pinned wheel, served locally.
