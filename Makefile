@@ -98,7 +98,8 @@ site: $(STAMP)
 	$(PY) -m ci.build_site
 
 # Serves build/site/ on 127.0.0.1 and opens every page in the system Chromium, two
-# pages at a time. SCREENSHOTS=full adds whole-page screenshots (slower). Under
+# pages at a time. SCREENSHOTS=full adds whole-page screenshots (slower);
+# CPU_SLOWDOWN=8 runs each tab 8 times slower, as on a busy runner. Under
 # `make test`, ci/ensure_chromium.sh (an apt-get install on a fresh machine, ~25 s)
 # runs in the background from the start and `browser` waits for it.
 CHROMIUM_JOB := build/ensure_chromium

@@ -9,7 +9,8 @@ no request to any other host (those are aborted, never sent), no web font for te
 the theme's bundled icon font), no console error, every ``<img>`` decoded, and every
 formula typeset by the local MathJax with no TeX left raw. A screenshot of each page
 goes to ``build/screenshots/`` (first screen; with ``SCREENSHOTS=full`` also
-``full/``, the whole page).
+``full/``, the whole page). ``CPU_SLOWDOWN=8`` throttles every tab's CPU eightfold: the
+checks wait on the page's own events, never on time, and must pass that way too.
 """
 
 from __future__ import annotations
@@ -38,10 +39,16 @@ NO_SITE = "no-site"
 ICON_FONTS = "/_static/vendor/fontawesome/"  # the theme's icons, bundled; text: none
 TIMEOUT_MS = 60_000
 FULL_SHOTS = os.environ.get("SCREENSHOTS") == "full"
+# A slow machine, on demand: CPU_SLOWDOWN=8 runs every tab's main thread 8 times slower
+# (Chromium's own CPU throttling), the way a busy CI runner or an old laptop does.
+CPU_SLOWDOWN = float(os.environ.get("CPU_SLOWDOWN") or 1)
 
-# Typeset check, run in the page once MathJax (when the page loads it) has finished.
+# Typeset check, run in the page after its load event (so the deferred MathJax script
+# has run) once MathJax, when the page loads it, has finished its first typesetting.
 MATH_JS = """async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+  const loads = document.querySelector('script[src*="mathjax"]');
+  const started = window.MathJax && MathJax.startup && MathJax.startup.promise;
+  if (started) {
     await MathJax.startup.promise;
   }
   const math = [...document.querySelectorAll('.math')];
@@ -62,6 +69,7 @@ MATH_JS = """async () => {
     errors: [...document.querySelectorAll('mjx-merror, [data-mml-node="merror"]')]
                 .map(e => e.textContent.slice(0, 80)),
     raw: left,
+    unstarted: Boolean(loads && !started),
   };
 }"""
 
@@ -140,6 +148,14 @@ def browser():
         browser.close()
 
 
+def slowed(tab):
+    """The tab, its CPU throttled by ``CPU_SLOWDOWN`` when that is set."""
+    if CPU_SLOWDOWN != 1:
+        session = tab.context.new_cdp_session(tab)
+        session.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+    return tab
+
+
 def shot_name(page: str) -> str:
     """Return the screenshot file stem of a page: ``01_tensors``, ``search``."""
     return page.removesuffix(".html").replace("/", "__")
@@ -161,7 +177,7 @@ def test_page_loads_offline_with_math_and_images(page, server, browser):
             request_route.abort("blockedbyclient")
 
     context.route("**/*", route)
-    tab = context.new_page()
+    tab = slowed(context.new_page())
     tab.on("requestfailed", lambda r: r.url.startswith(server)
            and failed.append(f"{r.url} ({r.failure})"))
     tab.on("response", lambda r: r.status >= 400
@@ -170,7 +186,10 @@ def test_page_loads_offline_with_math_and_images(page, server, browser):
     tab.on("console", lambda m: m.type == "error" and errors.append(m.text))
     tab.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
     try:
-        tab.goto(server + page, wait_until="networkidle", timeout=TIMEOUT_MS)
+        # "load", not "networkidle": on a busy machine the network can be idle for
+        # 500 ms while the page is still parsing, before its deferred scripts ran.
+        tab.goto(server + page, wait_until="load", timeout=TIMEOUT_MS)
+        tab.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
         math = tab.evaluate(MATH_JS)
         images = tab.evaluate(IMAGES_JS)
         solutions = tab.evaluate(SOLUTIONS_JS)
@@ -191,6 +210,7 @@ def test_page_loads_offline_with_math_and_images(page, server, browser):
                 f"web fonts for text: {text_fonts}" * bool(text_fonts),
                 f"console errors: {errors}" * bool(errors),
                 f"images that did not load: {broken}" * bool(broken),
+                "MathJax did not start after the page loaded" * math["unstarted"],
                 f"math left untypeset: {math['untypeset']}" * bool(math["untypeset"]),
                 f"TeX errors from MathJax: {math['errors']}" * bool(math["errors"]),
                 f"raw TeX delimiters in the text: {math['raw']}" * bool(math["raw"])]
@@ -303,7 +323,14 @@ def test_every_page_links_to_the_same_page_in_the_other_edition():
 SEARCHES = {"张量": "01_tensors", "学习率": "07_lr_schedulers",
             "优化器": "08_optimizers", "门控循环单元": "05_gru"}
 
-# The result list once the search page has finished (its status line is filled).
+# Sphinx's search page writes its summary line (empty until then) only once it has
+# listed the last result, a few milliseconds apart each.
+FINISHED_JS = """() => {
+  const summary = document.querySelector('#search-results p.search-summary');
+  return summary && summary.textContent.trim() !== '';
+}"""
+
+# The result list once the search page has finished.
 RESULTS_JS = """() => [...document.querySelectorAll('#search-results li a')]
     .map(a => a.getAttribute('href'))"""
 
@@ -311,13 +338,11 @@ RESULTS_JS = """() => [...document.querySelectorAll('#search-results li a')]
 @pytest.mark.parametrize("term", SEARCHES)
 def test_chinese_search_finds_the_notebook_that_teaches_it(term, server, browser):
     require_site()
-    tab = browser.new_page()
+    tab = slowed(browser.new_page())
     try:
         tab.goto(f"{server}{CHINESE}/search.html?q={term}", wait_until="networkidle",
                  timeout=TIMEOUT_MS)
-        tab.wait_for_function("() => document.querySelector('#search-results p')"
-                              " && !document.querySelector('#search-results p')"
-                              ".textContent.includes('…')", timeout=TIMEOUT_MS)
+        tab.wait_for_function(FINISHED_JS, timeout=TIMEOUT_MS)
         hrefs = tab.evaluate(RESULTS_JS)
         SHOTS.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=SHOTS / f"search_{SEARCHES[term]}.png")
