@@ -13,6 +13,7 @@ environments: the command fails unless the recorded outputs hold in each.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from pathlib import Path
 
@@ -61,11 +62,32 @@ def coalesce_streams(nb: nbformat.NotebookNode) -> None:
             cell.outputs = merged
 
 
+def keep_cell_ids(nb: nbformat.NotebookNode, old: nbformat.NotebookNode) -> None:
+    """Give ``nb``'s cells the ids they had in ``old``: jupytext reads a ``.py`` with
+    fresh random ids, which would rewrite every id of the ``.ipynb`` on each run.
+
+    Unchanged cells keep theirs, and so do edited ones where as many cells stand
+    between the same neighbours; only inserted cells get new ones.
+    """
+    def key(cell):
+        return cell.cell_type, cell.source
+
+    matcher = difflib.SequenceMatcher(None, [key(c) for c in old.cells],
+                                      [key(c) for c in nb.cells], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            for old_cell, cell in zip(old.cells[i1:i2], nb.cells[j1:j2], strict=True):
+                if "id" in old_cell:
+                    cell.id = old_cell.id
+
+
 def execute_pair(name: str, timeout: int = 900, folder: Path = NOTEBOOKS) -> Path:
     """Sync, execute in a fresh kernel and write the ``.ipynb``; return its path."""
     py, ipynb = pair_of(name, folder)
     sync(py, ipynb)
     nb = jupytext.read(py)
+    if ipynb.exists():
+        keep_cell_ids(nb, nbformat.read(ipynb, as_version=4))
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
     client = NotebookClient(

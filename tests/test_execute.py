@@ -6,7 +6,7 @@ import jupytext
 import nbformat
 
 from ci.check_notebooks import check_notebook
-from ci.execute import coalesce_streams, execute_pair, sync
+from ci.execute import coalesce_streams, execute_pair, keep_cell_ids, sync
 from tests.conftest import GOOD_PY
 
 
@@ -50,3 +50,30 @@ def test_coalesce_merges_only_neighbouring_chunks_of_one_stream():
         ("stderr", "c\n"),
         ("stdout", "d\n"),
     ]
+
+
+def test_a_rerun_keeps_the_cell_ids_and_new_cells_get_new_ones(tmp_path):
+    py = tmp_path / "42_tiny.py"
+    py.write_text(GOOD_PY)
+    def executed_ids():
+        return [c.id for c in nbformat.read(execute_pair("42_tiny", folder=tmp_path),
+                                            as_version=4).cells]
+
+    before = executed_ids()
+    assert [c.id for c in jupytext.read(py).cells] != before, "jupytext: fresh ids"
+    nb = jupytext.read(py)
+    nb.cells[-1].source += "  # edited"
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell("A new cell."))
+    jupytext.write(nb, py, fmt="py:percent")
+    after = executed_ids()
+    assert after[:1] + after[2:] == before, "unchanged and edited cells keep their ids"
+    assert after[1] not in before
+
+
+def test_keep_cell_ids_leaves_cells_that_replace_others_unevenly_new():
+    old, nb = nbformat.v4.new_notebook(), nbformat.v4.new_notebook()
+    old.cells = [nbformat.v4.new_code_cell(s) for s in ("a", "b", "c")]
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in ("a", "x", "y", "c")]
+    fresh = [c.id for c in nb.cells]
+    keep_cell_ids(nb, old)
+    assert [c.id for c in nb.cells] == [old.cells[0].id, *fresh[1:3], old.cells[2].id]
