@@ -301,13 +301,14 @@ print("optimizer.zero_grad() cleared every model parameter:",
 
 # %%
 def train_full_batch(model: nn.Module, optimizer: torch.optim.Optimizer,
-                     num_epochs: int, inputs=None, targets=None) -> list[float]:
+                     num_epochs: int, inputs=None, targets=None,
+                     criterion: nn.Module = loss_fn) -> list[float]:
     """Full-batch training with an optimizer on (X, y), or on the inputs and targets
-    given; return the loss of every epoch."""
+    given, under loss_fn or the criterion given; return the loss of every epoch."""
     inputs, targets = (X, y) if inputs is None else (inputs, targets)
     losses = []
     for _ in range(num_epochs):
-        loss = loss_fn(model(inputs), targets)
+        loss = criterion(model(inputs), targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -793,16 +794,10 @@ print("SEED 0: plain wins | SEED 5: momentum wins | SEED 13: momentum diverges: 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 # Exercise 3: the mean divides the sum by y.numel(), so LR must grow by that factor
 scale3 = y.numel()  # BATCH_SIZE * DIM_OUTPUT
-mean_loss_fn = nn.MSELoss()  # reduction="mean"
 model3 = copy.deepcopy(init_model)
-optimizer3 = torch.optim.SGD(model3.parameters(), lr=LR * scale3)
-mean_curve3 = []
-for _ in range(RESUME_EPOCH):
-    loss = mean_loss_fn(model3(X), y)
-    optimizer3.zero_grad()
-    loss.backward()
-    optimizer3.step()
-    mean_curve3.append(loss.item())
+mean_curve3 = train_full_batch(
+    model3, torch.optim.SGD(model3.parameters(), lr=LR * scale3), RESUME_EPOCH,
+    criterion=nn.MSELoss())  # reduction="mean"
 sum_model3 = copy.deepcopy(init_model)
 sum_curve3 = train_full_batch(
     sum_model3, torch.optim.SGD(sum_model3.parameters(), lr=LR), RESUME_EPOCH)
